@@ -1,0 +1,101 @@
+//! The detection pipeline of `replay` (and later `run`): feeds the merged
+//! message stream through every detector, advances message time, and keeps
+//! each event's latest state plus the full list of changes for the store,
+//! the alerter and the final report.
+
+use std::collections::BTreeMap;
+
+use bgpsentry_core::detect::Detector;
+use bgpsentry_core::model::{Event, EventChange, PeerTable, RouteMessage, Timestamp};
+
+use crate::ingest::mrt::Sink;
+
+/// How often (message time, seconds) detectors get `advance` calls.
+const ADVANCE_EVERY_SECS: i64 = 10;
+
+/// What consumes event changes as they happen (the store, the alerter).
+pub trait ChangeSink {
+    /// One change, in the order detectors produced it.
+    fn change(&mut self, change: &EventChange);
+}
+
+/// Runs detectors over the stream.
+pub struct DetectSink<'a> {
+    detectors: Vec<Box<dyn Detector + 'a>>,
+    outputs: Vec<&'a mut dyn ChangeSink>,
+    buf: Vec<EventChange>,
+    last_advance: Option<Timestamp>,
+    now: Timestamp,
+    /// Latest state of every event, keyed by (kind, id).
+    pub latest: BTreeMap<(u8, u64), Event>,
+    /// Number of changes seen.
+    pub changes: u64,
+}
+
+impl<'a> DetectSink<'a> {
+    /// A pipeline over these detectors, reporting changes to `outputs`.
+    pub fn new(
+        detectors: Vec<Box<dyn Detector + 'a>>,
+        outputs: Vec<&'a mut dyn ChangeSink>,
+    ) -> Self {
+        DetectSink {
+            detectors,
+            outputs,
+            buf: Vec::new(),
+            last_advance: None,
+            now: Timestamp::default(),
+            latest: BTreeMap::new(),
+            changes: 0,
+        }
+    }
+
+    fn drain(&mut self) {
+        for c in self.buf.drain(..) {
+            for o in self.outputs.iter_mut() {
+                o.change(&c);
+            }
+            let key = match &c.event {
+                Event::Hijack(e) => (0u8, e.id),
+                Event::Leak(e) => (1u8, e.id),
+            };
+            self.changes += 1;
+            self.latest.insert(key, c.event);
+        }
+    }
+
+    /// Ends the input: detectors flush, and the latest states are returned
+    /// in (kind, id) order.
+    pub fn finish(mut self) -> (Vec<Event>, u64) {
+        let now = self.now;
+        for d in self.detectors.iter_mut() {
+            d.finish(now, &mut self.buf);
+        }
+        self.drain();
+        (self.latest.into_values().collect(), self.changes)
+    }
+}
+
+impl Sink for DetectSink<'_> {
+    fn message(&mut self, msg: &RouteMessage, peers: &PeerTable) {
+        self.now = self.now.max(msg.ts);
+        let due = match self.last_advance {
+            None => {
+                self.last_advance = Some(msg.ts);
+                false
+            }
+            Some(t) => msg.ts.secs_since(t) >= ADVANCE_EVERY_SECS,
+        };
+        if due {
+            self.last_advance = Some(msg.ts);
+            for d in self.detectors.iter_mut() {
+                d.advance(msg.ts, &mut self.buf);
+            }
+        }
+        for d in self.detectors.iter_mut() {
+            d.observe(msg, peers, &mut self.buf);
+        }
+        if !self.buf.is_empty() {
+            self.drain();
+        }
+    }
+}

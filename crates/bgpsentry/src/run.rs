@@ -1,0 +1,51 @@
+//! Dispatch of subcommands and the exit codes they end with.
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | complete: every input read to its end, nothing skipped |
+//! | 1 | failed: nothing could be read, or an error stopped the command |
+//! | 2 | usage error (bad arguments) |
+//! | 3 | partial: damaged records or unreadable inputs were skipped, the rest was processed |
+
+use std::time::Duration;
+
+use crate::cli::{Cli, Command};
+use crate::replay::{Completeness, Discard, ReadArgs, print_summary, read_all};
+
+/// Exit code for a complete run.
+pub const EXIT_COMPLETE: i32 = 0;
+/// Exit code for a failed run.
+pub const EXIT_FAILED: i32 = 1;
+/// Exit code for a partial run.
+pub const EXIT_PARTIAL: i32 = 3;
+
+/// Maps an outcome to an exit code.
+pub fn exit_code(c: Completeness) -> i32 {
+    match c {
+        Completeness::Complete => EXIT_COMPLETE,
+        Completeness::Partial => EXIT_PARTIAL,
+        Completeness::Failed => EXIT_FAILED,
+    }
+}
+
+/// Runs the command line; returns the exit code.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Dump(args) => Ok(exit_code(crate::dump::run(&args)?)),
+        Command::Replay(args) => {
+            let read = ReadArgs {
+                inputs: args.input.inputs.clone(),
+                collector: args.input.collector.clone(),
+                stall: Duration::from_secs(args.input.stall_timeout),
+                progress: !args.no_progress,
+            };
+            let (summary, _peers) = read_all(&read, &mut Discard)?;
+            if args.json {
+                println!("{}", serde_json::to_string(&summary)?);
+            } else {
+                print_summary(&summary);
+            }
+            Ok(exit_code(summary.status))
+        }
+    }
+}
