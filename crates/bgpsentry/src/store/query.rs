@@ -1,0 +1,301 @@
+//! Typed list queries and their translation to parameterised SQL. The API
+//! layer validates user input into these; nothing here trusts a string to
+//! be SQL.
+
+use ipnet::IpNet;
+use rusqlite::types::Value;
+
+use super::rows::{KIND_HIJACK, KIND_LEAK, PrefixKey, ROLE_VICTIM};
+
+/// Sort direction; ties always break by id in the same direction.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum SortDir {
+    /// Smallest first.
+    Asc,
+    /// Largest first (the default: newest events first).
+    #[default]
+    Desc,
+}
+
+impl SortDir {
+    fn sql(self) -> &'static str {
+        match self {
+            SortDir::Asc => "ASC",
+            SortDir::Desc => "DESC",
+        }
+    }
+}
+
+/// Hijack sort keys (Radar's `sortBy`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum HijackSort {
+    /// Event id.
+    #[default]
+    Id,
+    /// `min_hijack_ts`, the start of the event.
+    Time,
+    /// `confidence_score`.
+    Confidence,
+}
+
+/// Leak sort keys (Radar's `sortBy`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum LeakSort {
+    /// Event id.
+    #[default]
+    Id,
+    /// `leak_count`.
+    Leaks,
+    /// `peer_count`.
+    Peers,
+    /// `prefix_count`.
+    Prefixes,
+    /// `origin_count`.
+    Origins,
+    /// `min_ts`, the start of the event.
+    Time,
+}
+
+/// How `prefix` matches an event's prefixes.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum PrefixMatch {
+    /// The same prefix only (Radar's documented behaviour).
+    #[default]
+    Exact,
+    /// Event prefixes equal to or covering (less specific than) the query.
+    Covering,
+    /// Event prefixes equal to or inside (more specific than) the query.
+    MoreSpecific,
+    /// Covering or more specific.
+    Any,
+}
+
+/// A prefix filter.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct PrefixFilter {
+    /// The queried network (host bits cleared).
+    pub net: IpNet,
+    /// How it matches.
+    pub mode: PrefixMatch,
+}
+
+/// Filters and paging common to both endpoints.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Common {
+    /// `eventId`.
+    pub event_id: Option<i64>,
+    /// `involvedAsn`.
+    pub involved: Option<u32>,
+    /// `involvedCountry`, upper case.
+    pub country: Option<String>,
+    /// `prefix` (hijacks; on leaks an extension over the sample of leaked
+    /// prefixes).
+    pub prefix: Option<PrefixFilter>,
+    /// Inclusive lower bound on the event start, microseconds.
+    pub start: Option<i64>,
+    /// Inclusive upper bound on the event start, microseconds.
+    pub end: Option<i64>,
+    /// Extension `minId`: only ids at or above.
+    pub min_id: Option<i64>,
+    /// Extension `maxId`: only ids at or below (pins a view for paging).
+    pub max_id: Option<i64>,
+    /// Sort direction.
+    pub dir: SortDir,
+    /// Page, from 1.
+    pub page: u32,
+    /// Page size.
+    pub per_page: u32,
+}
+
+/// A hijack list query.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HijackQuery {
+    /// Shared filters and paging.
+    pub common: Common,
+    /// `hijackerAsn`.
+    pub hijacker: Option<u32>,
+    /// `victimAsn`.
+    pub victim: Option<u32>,
+    /// `minConfidence`.
+    pub min_confidence: Option<i32>,
+    /// `maxConfidence`.
+    pub max_confidence: Option<i32>,
+    /// `sortBy`.
+    pub sort: HijackSort,
+}
+
+/// A leak list query.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LeakQuery {
+    /// Shared filters and paging.
+    pub common: Common,
+    /// `leakAsn`.
+    pub leaker: Option<u32>,
+    /// `sortBy`.
+    pub sort: LeakSort,
+}
+
+/// A WHERE clause over table alias `e` with its parameters.
+#[derive(Debug, Default)]
+pub struct Sql {
+    /// The conditions, joined with AND.
+    pub conds: Vec<String>,
+    /// Positional parameters, in order of their `?`.
+    pub params: Vec<Value>,
+}
+
+impl Sql {
+    fn push(&mut self, cond: impl Into<String>, params: impl IntoIterator<Item = Value>) {
+        self.conds.push(cond.into());
+        self.params.extend(params);
+    }
+
+    /// `WHERE ...` or the empty string.
+    pub fn where_clause(&self) -> String {
+        if self.conds.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.conds.join(" AND "))
+        }
+    }
+}
+
+fn common_sql(kind: i64, c: &Common, sql: &mut Sql) {
+    if let Some(id) = c.event_id {
+        sql.push("e.id = ?", [Value::Integer(id)]);
+    }
+    if let Some(id) = c.min_id {
+        sql.push("e.id >= ?", [Value::Integer(id)]);
+    }
+    if let Some(id) = c.max_id {
+        sql.push("e.id <= ?", [Value::Integer(id)]);
+    }
+    if let Some(asn) = c.involved {
+        sql.push(
+            "e.id IN (SELECT event_id FROM event_asns WHERE kind = ? AND asn = ?)",
+            [Value::Integer(kind), Value::Integer(i64::from(asn))],
+        );
+    }
+    if let Some(cc) = &c.country {
+        sql.push(
+            "e.id IN (SELECT event_id FROM event_countries WHERE kind = ? AND cc = ?)",
+            [Value::Integer(kind), Value::Text(cc.clone())],
+        );
+    }
+    if let Some(p) = &c.prefix {
+        prefix_sql(kind, p, sql);
+    }
+    if let Some(t) = c.start {
+        sql.push("e.min_ts >= ?", [Value::Integer(t)]);
+    }
+    if let Some(t) = c.end {
+        sql.push("e.min_ts <= ?", [Value::Integer(t)]);
+    }
+}
+
+fn prefix_sql(kind: i64, p: &PrefixFilter, sql: &mut Sql) {
+    let key = PrefixKey::of_net(&p.net);
+    let covering = || {
+        let supernets: Vec<Value> = (0..=p.net.prefix_len())
+            .filter_map(|len| IpNet::new(p.net.network(), len).ok())
+            .map(|n| Value::Text(n.trunc().to_string()))
+            .collect();
+        let marks = vec!["?"; supernets.len()].join(", ");
+        (format!("prefix IN ({marks})"), supernets)
+    };
+    let inside = || {
+        (
+            "(fam = ? AND lo >= ? AND lo <= ? AND hi <= ?)".to_string(),
+            vec![
+                Value::Integer(key.fam),
+                Value::Blob(key.lo.clone()),
+                Value::Blob(key.hi.clone()),
+                Value::Blob(key.hi.clone()),
+            ],
+        )
+    };
+    let (cond, params) = match p.mode {
+        PrefixMatch::Exact => (
+            "prefix = ?".to_string(),
+            vec![Value::Text(key.text.clone())],
+        ),
+        PrefixMatch::Covering => covering(),
+        PrefixMatch::MoreSpecific => inside(),
+        PrefixMatch::Any => {
+            let (a, mut pa) = covering();
+            let (b, pb) = inside();
+            pa.extend(pb);
+            (format!("({a} OR {b})"), pa)
+        }
+    };
+    let mut all = vec![Value::Integer(kind)];
+    all.extend(params);
+    sql.push(
+        format!("e.id IN (SELECT event_id FROM event_prefixes WHERE kind = ? AND {cond})"),
+        all,
+    );
+}
+
+impl HijackQuery {
+    /// The WHERE clause.
+    pub fn to_sql(&self) -> Sql {
+        let mut sql = Sql::default();
+        common_sql(KIND_HIJACK, &self.common, &mut sql);
+        if let Some(asn) = self.hijacker {
+            sql.push("e.hijacker_asn = ?", [Value::Integer(i64::from(asn))]);
+        }
+        if let Some(asn) = self.victim {
+            sql.push(
+                "e.id IN (SELECT event_id FROM event_asns WHERE kind = ? AND asn = ? AND role = ?)",
+                [
+                    Value::Integer(KIND_HIJACK),
+                    Value::Integer(i64::from(asn)),
+                    Value::Integer(ROLE_VICTIM),
+                ],
+            );
+        }
+        if let Some(c) = self.min_confidence {
+            sql.push("e.confidence >= ?", [Value::Integer(i64::from(c))]);
+        }
+        if let Some(c) = self.max_confidence {
+            sql.push("e.confidence <= ?", [Value::Integer(i64::from(c))]);
+        }
+        sql
+    }
+
+    /// The ORDER BY clause.
+    pub fn order_by(&self) -> String {
+        let d = self.common.dir.sql();
+        match self.sort {
+            HijackSort::Id => format!("ORDER BY e.id {d}"),
+            HijackSort::Time => format!("ORDER BY e.min_ts {d}, e.id {d}"),
+            HijackSort::Confidence => format!("ORDER BY e.confidence {d}, e.id {d}"),
+        }
+    }
+}
+
+impl LeakQuery {
+    /// The WHERE clause.
+    pub fn to_sql(&self) -> Sql {
+        let mut sql = Sql::default();
+        common_sql(KIND_LEAK, &self.common, &mut sql);
+        if let Some(asn) = self.leaker {
+            sql.push("e.leak_asn = ?", [Value::Integer(i64::from(asn))]);
+        }
+        sql
+    }
+
+    /// The ORDER BY clause.
+    pub fn order_by(&self) -> String {
+        let d = self.common.dir.sql();
+        let col = match self.sort {
+            LeakSort::Id => return format!("ORDER BY e.id {d}"),
+            LeakSort::Leaks => "leak_count",
+            LeakSort::Peers => "peer_count",
+            LeakSort::Prefixes => "prefix_count",
+            LeakSort::Origins => "origin_count",
+            LeakSort::Time => "min_ts",
+        };
+        format!("ORDER BY e.{col} {d}, e.id {d}")
+    }
+}

@@ -1,0 +1,157 @@
+//! The schema and its migrations, applied on open and tracked with
+//! `PRAGMA user_version`. Each migration runs in its own transaction, so a
+//! crash mid-migration leaves the previous version intact.
+//!
+//! Layout (see `docs/api.md` for why):
+//!
+//! * `hijacks`, `leaks`: one narrow row per event with the columns the API
+//!   filters and sorts on, each indexed together with `id` so that every
+//!   sort order is an index scan and ties break by id.
+//! * `hijack_docs`, `leak_docs`: the event as served (`list_json`, Radar's
+//!   fields plus small extras) and the bulky extras (`extra_json`: sample
+//!   paths, leaked prefixes and origins) for the detail endpoint.
+//! * `event_asns(kind, asn, event_id, role)`, `event_countries`,
+//!   `event_prefixes`: join tables for the many-valued filters.
+//! * `event_changes`: the history of every event.
+//! * `asn_info`, `meta`.
+
+use rusqlite::Connection;
+
+use super::error::{Result, StoreError};
+
+/// Migrations in order; index + 1 is the schema version.
+const MIGRATIONS: &[&str] = &[
+    // 1: initial schema
+    r#"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+CREATE TABLE hijacks (
+    id INTEGER PRIMARY KEY,
+    confidence INTEGER NOT NULL,
+    min_ts INTEGER NOT NULL,
+    max_ts INTEGER NOT NULL,
+    hijacker_asn INTEGER NOT NULL,
+    finished INTEGER NOT NULL,
+    updated_ts INTEGER NOT NULL
+);
+CREATE INDEX hijacks_confidence ON hijacks(confidence, id);
+CREATE INDEX hijacks_time ON hijacks(min_ts, id);
+CREATE INDEX hijacks_hijacker ON hijacks(hijacker_asn, id);
+CREATE INDEX hijacks_retention ON hijacks(max_ts) WHERE finished = 1;
+CREATE TABLE hijack_docs (
+    id INTEGER PRIMARY KEY,
+    list_json TEXT NOT NULL,
+    extra_json TEXT NOT NULL
+);
+
+CREATE TABLE leaks (
+    id INTEGER PRIMARY KEY,
+    leak_asn INTEGER NOT NULL,
+    min_ts INTEGER NOT NULL,
+    max_ts INTEGER NOT NULL,
+    leak_count INTEGER NOT NULL,
+    peer_count INTEGER NOT NULL,
+    prefix_count INTEGER NOT NULL,
+    origin_count INTEGER NOT NULL,
+    finished INTEGER NOT NULL,
+    updated_ts INTEGER NOT NULL
+);
+CREATE INDEX leaks_leaker ON leaks(leak_asn, id);
+CREATE INDEX leaks_time ON leaks(min_ts, id);
+CREATE INDEX leaks_leak_count ON leaks(leak_count, id);
+CREATE INDEX leaks_peer_count ON leaks(peer_count, id);
+CREATE INDEX leaks_prefix_count ON leaks(prefix_count, id);
+CREATE INDEX leaks_origin_count ON leaks(origin_count, id);
+CREATE INDEX leaks_retention ON leaks(max_ts) WHERE finished = 1;
+CREATE TABLE leak_docs (
+    id INTEGER PRIMARY KEY,
+    list_json TEXT NOT NULL,
+    extra_json TEXT NOT NULL
+);
+
+CREATE TABLE event_asns (
+    kind INTEGER NOT NULL,
+    asn INTEGER NOT NULL,
+    event_id INTEGER NOT NULL,
+    role INTEGER NOT NULL,
+    PRIMARY KEY (kind, asn, event_id, role)
+) WITHOUT ROWID;
+CREATE INDEX event_asns_event ON event_asns(kind, event_id);
+
+CREATE TABLE event_countries (
+    kind INTEGER NOT NULL,
+    cc TEXT NOT NULL,
+    event_id INTEGER NOT NULL,
+    PRIMARY KEY (kind, cc, event_id)
+) WITHOUT ROWID;
+CREATE INDEX event_countries_event ON event_countries(kind, event_id);
+
+CREATE TABLE event_prefixes (
+    kind INTEGER NOT NULL,
+    prefix TEXT NOT NULL,
+    event_id INTEGER NOT NULL,
+    fam INTEGER NOT NULL,
+    lo BLOB NOT NULL,
+    hi BLOB NOT NULL,
+    PRIMARY KEY (kind, prefix, event_id)
+) WITHOUT ROWID;
+CREATE INDEX event_prefixes_range ON event_prefixes(kind, fam, lo);
+CREATE INDEX event_prefixes_event ON event_prefixes(kind, event_id);
+
+CREATE TABLE event_changes (
+    seq INTEGER PRIMARY KEY,
+    kind INTEGER NOT NULL,
+    event_id INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    change TEXT NOT NULL,
+    confidence INTEGER,
+    prefix_count INTEGER NOT NULL,
+    peer_count INTEGER NOT NULL,
+    finished INTEGER NOT NULL
+);
+CREATE INDEX event_changes_event ON event_changes(kind, event_id, seq);
+
+CREATE TABLE asn_info (
+    asn INTEGER PRIMARY KEY,
+    country_code TEXT NOT NULL,
+    org_name TEXT NOT NULL
+);
+"#,
+];
+
+/// The schema version this binary writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Connection settings every connection gets.
+pub fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "cache_size", -32_000)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(())
+}
+
+/// Puts the file in WAL mode and applies pending migrations.
+pub fn migrate(conn: &mut Connection) -> Result<i64> {
+    let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(mode, "could not switch the database to WAL mode");
+    }
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
+        let version = i as i64 + 1;
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+        tracing::info!(version, "applied store migration");
+    }
+    Ok(SCHEMA_VERSION)
+}
