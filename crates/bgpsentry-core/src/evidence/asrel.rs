@@ -160,6 +160,7 @@ impl AsRelationships {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

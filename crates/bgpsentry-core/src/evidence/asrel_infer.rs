@@ -392,6 +392,7 @@ impl<'p> Graph<'p> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -125,6 +125,7 @@ fn asn_reason(a: Asn) -> Option<&'static str> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -11,19 +11,28 @@
 
 pub mod asrel;
 pub mod asrel_infer;
+pub mod asrel_load;
 pub mod bogons;
 pub mod irr;
+pub mod irr_load;
+mod lines;
 pub mod orgs;
+pub mod orgs_load;
 pub mod report;
 pub mod rpki;
+pub mod rpki_load;
 
 pub use asrel::{AsRelationships, RelInfo, Relationship};
-pub use asrel_infer::AsRelInference;
+pub use asrel_infer::{AsRelInference, InferenceStats};
+pub use asrel_load::read_asrel;
 pub use bogons::Bogons;
 pub use irr::{IrrState, IrrTable, RouteObject};
+pub use irr_load::read_rpsl;
 pub use orgs::{Org, OrgTable};
+pub use orgs_load::{read_as2org, read_asnames};
 pub use report::{LoadError, LoadReport, Location, Problem};
 pub use rpki::{RovState, RpkiTable, Vrp};
+pub use rpki_load::read_vrps;
 
 /// One consistent snapshot of all evidence.
 #[derive(Debug, Clone, Default)]

@@ -77,10 +77,10 @@ impl OrgTable {
         };
         let e = self.asns.entry(asn).or_default();
         e.org = Some(idx);
-        if let Some(n) = name.filter(|n| !n.is_empty()) {
-            if e.name.is_none() {
-                e.name = Some(n.into());
-            }
+        if let Some(n) = name.filter(|n| !n.is_empty())
+            && e.name.is_none()
+        {
+            e.name = Some(n.into());
         }
     }
 
@@ -154,6 +154,7 @@ impl OrgTable {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
