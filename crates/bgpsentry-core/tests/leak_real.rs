@@ -81,3 +81,45 @@ fn edited_real_paths_give_each_rfc7908_type() {
         assert_eq!(f.by, Asn(seg[1]));
     }
 }
+
+/// The same fixture through the production loader and `Evidence` gives the
+/// same verdicts as the test table.
+#[test]
+fn fixture_through_the_evidence_loader() {
+    use bgpsentry_core::evidence::{AsRelationships, Evidence, read_asrel};
+    let text = include_str!("fixtures/leak/jinx-2015.as-rel.txt");
+    let mut asrel = AsRelationships::new();
+    let report = read_asrel(
+        std::io::Cursor::new(text.as_bytes().to_vec()),
+        "fixture",
+        &mut asrel,
+    )
+    .expect("load");
+    assert_eq!(report.skipped, 0, "{report}");
+    assert!(asrel.is_clique(Asn(1299)));
+    let ev = Evidence {
+        asrel,
+        ..Evidence::default()
+    };
+    let mut a = LeakDetector::new(LeakConfig::default(), ev);
+    let mut b = LeakDetector::new(LeakConfig::default(), jinx_rels());
+    let (msgs, _) = read_mrt(JINX, "route-views.jinx");
+    for m in &msgs {
+        if let bgpsentry_core::model::RouteEvent::Update {
+            attrs: Some(at), ..
+        } = &m.event
+        {
+            assert_eq!(a.check_path(at), b.check_path(at), "{}", at.as_path);
+        }
+    }
+    for p in [
+        "30844 286 34984 1299 3257 26479 22051",
+        "30844 286 34984 9121",
+        "30844 12956 6939 1299 209",
+    ] {
+        let fa = a.check_path(&attrs(p));
+        assert!(fa.is_some(), "{p}");
+        assert_eq!(fa, b.check_path(&attrs(p)));
+    }
+    assert_eq!(a.stats().check, b.stats().check);
+}

@@ -7,31 +7,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::evidence::{AsRelationships, Evidence};
 use crate::model::{AS_TRANS, Asn};
 
-/// What `a` is to `b` on the edge between them.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Rel {
-    /// `a` sells transit to `b`.
-    Provider,
-    /// `a` buys transit from `b`.
-    Customer,
-    /// Settlement-free (or paid) peering: each sends the other its customer routes.
-    Peer,
-    /// Same organisation: shared policy, any export is normal.
-    Sibling,
-}
-
-impl Rel {
-    /// The same edge seen from the other end.
-    pub fn reverse(self) -> Rel {
-        match self {
-            Rel::Provider => Rel::Customer,
-            Rel::Customer => Rel::Provider,
-            r => r,
-        }
-    }
-}
+/// What `a` is to `b` (the evidence module's relationship type).
+pub use crate::evidence::Relationship as Rel;
 
 /// Everything the leak check asks about ASes.
 pub trait AsKnowledge {
@@ -80,6 +60,35 @@ macro_rules! forward_knowledge {
 
 forward_knowledge!(&T, Box<T>, std::sync::Arc<T>);
 
+impl AsKnowledge for AsRelationships {
+    fn rel(&self, a: Asn, b: Asn) -> Option<(Rel, f32)> {
+        AsRelationships::rel(self, a, b).map(|r| (r.rel, r.confidence))
+    }
+    fn is_clique(&self, a: Asn) -> bool {
+        AsRelationships::is_clique(self, a)
+    }
+}
+
+/// The production knowledge: relationships (files or inferred), siblings
+/// and countries from as2org, special ASNs from the bogon table.
+impl AsKnowledge for Evidence {
+    fn rel(&self, a: Asn, b: Asn) -> Option<(Rel, f32)> {
+        self.asrel.rel(a, b).map(|r| (r.rel, r.confidence))
+    }
+    fn is_clique(&self, a: Asn) -> bool {
+        self.asrel.is_clique(a)
+    }
+    fn siblings(&self, a: Asn, b: Asn) -> bool {
+        self.orgs.siblings(a, b)
+    }
+    fn country(&self, a: Asn) -> Option<&str> {
+        self.orgs.country(a)
+    }
+    fn is_special(&self, a: Asn) -> bool {
+        is_special_asn(a) || self.bogons.asn_is_bogon(a)
+    }
+}
+
 /// ASNs that never carry a meaningful relationship: 0, AS_TRANS,
 /// documentation (RFC 5398), private (RFC 6996), reserved (RFC 7300) and
 /// the last 16-bit / 32-bit values.
@@ -124,7 +133,7 @@ impl RelTable {
     /// Records that `a` is `rel` to `b` (and the reverse) with `confidence`.
     pub fn insert(&mut self, a: Asn, b: Asn, rel: Rel, confidence: f32) {
         self.rels.insert((a, b), (rel, confidence));
-        self.rels.insert((b, a), (rel.reverse(), confidence));
+        self.rels.insert((b, a), (rel.flip(), confidence));
     }
 
     /// `provider` sells transit to `customer` (confidence 1).
