@@ -284,6 +284,17 @@ impl HeaderView {
     }
 }
 
+/// A read error: a compressed stream that ends early (the decompressor's
+/// `UnexpectedEof`, as for a cut `.bz2`) is a truncation, anything else an
+/// I/O failure.
+fn read_failure(e: io::Error, expected: u64, got: u64) -> DamageKind {
+    if e.kind() == io::ErrorKind::UnexpectedEof {
+        DamageKind::Truncated { expected, got }
+    } else {
+        DamageKind::Io(e.to_string())
+    }
+}
+
 /// Iterator of framed records and damage reports over one decompressed stream.
 pub struct RecordReader<R> {
     src: Lookahead<R>,
@@ -376,7 +387,7 @@ impl<R: Read> Iterator for RecordReader<R> {
             if let Some(e) = self.src.error.take() {
                 return Some(Err(Damage {
                     offset,
-                    kind: DamageKind::Io(e.to_string()),
+                    kind: read_failure(e, 12, 0),
                 }));
             }
             return None;
@@ -387,7 +398,7 @@ impl<R: Read> Iterator for RecordReader<R> {
             if let Some(e) = self.src.error.take() {
                 return Some(Err(Damage {
                     offset,
-                    kind: DamageKind::Io(e.to_string()),
+                    kind: read_failure(e, 12, got),
                 }));
             }
             return Some(Err(Damage {
@@ -426,16 +437,12 @@ impl<R: Read> Iterator for RecordReader<R> {
                     {
                         DamageKind::Io(io.to_string())
                     }
-                    _ if self.src.error.is_some() => DamageKind::Io(
-                        self.src
-                            .error
-                            .take()
-                            .map(|e| e.to_string())
-                            .unwrap_or_default(),
-                    ),
-                    _ => DamageKind::Truncated {
-                        expected: total,
-                        got,
+                    _ => match self.src.error.take() {
+                        Some(e) => read_failure(e, total, got),
+                        None => DamageKind::Truncated {
+                            expected: total,
+                            got,
+                        },
                     },
                 };
                 Some(Err(Damage { offset, kind }))
