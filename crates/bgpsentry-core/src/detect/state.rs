@@ -1,0 +1,529 @@
+//! The routing state the hijack detector reasons over: for every prefix,
+//! which origin ASes are announced by which collector peers, since when, and
+//! which of them are *established* (the baseline).
+//!
+//! Compactness is the point (DESIGN.md: a full table from 300 peers in well
+//! under 1 GiB). A prefix keeps one small entry per *origin*, not per peer:
+//! the peers announcing that origin are a bitset over "route slots". A slot is
+//! one (collector peer, ADD-PATH path id) pair, interned to a dense `u32`, so
+//! 300 peers cost 40 bytes per origin whatever the paths look like. AS paths
+//! are not stored: the detector inspects a path while the message is in hand.
+//!
+//! Semantics:
+//! * an announcement from a slot replaces that slot's previous route for the
+//!   prefix (implicit withdrawal); the previous origin is returned;
+//! * a withdrawal or a session leaving Established removes the slot's routes;
+//! * an origin becomes established when bootstrapped, or once it has been
+//!   continuously visible (announced by at least one slot) for
+//!   `learn_secs`; established is permanent for the life of the state.
+
+use std::collections::{HashMap, HashSet};
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use prefix_trie::PrefixMap;
+use smallvec::SmallVec;
+
+use crate::model::{Asn, PeerId, Timestamp};
+
+/// A route slot: one (collector peer, ADD-PATH path id) pair.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Slot(pub u32);
+
+/// A growable bitset of slots; one word inline covers 64 slots.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SlotBits(SmallVec<[u64; 1]>);
+
+impl SlotBits {
+    /// Sets `s`; returns true when it was not set.
+    pub fn insert(&mut self, s: Slot) -> bool {
+        let (w, b) = ((s.0 / 64) as usize, s.0 % 64);
+        if self.0.len() <= w {
+            self.0.resize(w + 1, 0);
+        }
+        let was = self.0[w] & (1 << b) != 0;
+        self.0[w] |= 1 << b;
+        !was
+    }
+
+    /// Clears `s`; returns true when it was set.
+    pub fn remove(&mut self, s: Slot) -> bool {
+        let (w, b) = ((s.0 / 64) as usize, s.0 % 64);
+        match self.0.get_mut(w) {
+            Some(word) if *word & (1 << b) != 0 => {
+                *word &= !(1 << b);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// True when `s` is set.
+    pub fn contains(&self, s: Slot) -> bool {
+        let (w, b) = ((s.0 / 64) as usize, s.0 % 64);
+        self.0.get(w).is_some_and(|word| word & (1 << b) != 0)
+    }
+
+    /// True when no slot is set.
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+
+    /// Number of slots set.
+    pub fn len(&self) -> usize {
+        self.0.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// The slots set, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = Slot> + '_ {
+        self.0.iter().enumerate().flat_map(|(i, w)| {
+            (0..64u32)
+                .filter(move |b| w & (1 << b) != 0)
+                .map(move |b| Slot(i as u32 * 64 + b))
+        })
+    }
+
+    /// Heap bytes used beyond the inline word.
+    fn heap_bytes(&self) -> usize {
+        if self.0.spilled() {
+            self.0.capacity() * 8
+        } else {
+            0
+        }
+    }
+}
+
+const ESTABLISHED: u8 = 1;
+const BOOTSTRAPPED: u8 = 2;
+
+/// One origin of one prefix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OriginEntry {
+    /// The origin AS.
+    pub asn: Asn,
+    /// Start of the current continuous visibility (seconds since the epoch).
+    visible_since: u32,
+    flags: u8,
+    /// The slots currently announcing this origin.
+    pub slots: SlotBits,
+}
+
+impl OriginEntry {
+    fn new(asn: Asn) -> Self {
+        OriginEntry {
+            asn,
+            visible_since: 0,
+            flags: 0,
+            slots: SlotBits::default(),
+        }
+    }
+
+    /// True when established at `now` (bootstrapped, learned, or visible
+    /// long enough right now).
+    fn established_at(&self, now: u32, learn_secs: u32) -> bool {
+        self.flags & ESTABLISHED != 0
+            || (!self.slots.is_empty() && now.saturating_sub(self.visible_since) >= learn_secs)
+    }
+}
+
+/// The origins of one prefix (almost always exactly one).
+pub type PrefixEntry = SmallVec<[OriginEntry; 1]>;
+
+/// Size figures of the state.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StateStats {
+    /// Prefixes with at least one origin entry.
+    pub prefixes: usize,
+    /// Origin entries.
+    pub origins: usize,
+    /// (slot, prefix) routes held.
+    pub routes: usize,
+    /// Slots interned.
+    pub slots: usize,
+    /// Estimated bytes (tries, entries, bitsets).
+    pub approx_bytes: usize,
+}
+
+/// Interning of (peer, path id) into slots.
+#[derive(Clone, Debug, Default)]
+struct Slots {
+    ids: HashMap<(PeerId, Option<u32>), Slot>,
+    peer_of: Vec<PeerId>,
+    by_peer: HashMap<PeerId, Vec<Slot>>,
+}
+
+impl Slots {
+    fn get_or_insert(&mut self, peer: PeerId, path_id: Option<u32>) -> Slot {
+        if let Some(s) = self.ids.get(&(peer, path_id)) {
+            return *s;
+        }
+        let s = Slot(u32::try_from(self.peer_of.len()).unwrap_or(u32::MAX));
+        self.ids.insert((peer, path_id), s);
+        self.peer_of.push(peer);
+        self.by_peer.entry(peer).or_default().push(s);
+        s
+    }
+}
+
+/// Per-prefix origins, per-origin slots, and the established baseline.
+#[derive(Clone, Debug)]
+pub struct RoutingState {
+    v4: PrefixMap<Ipv4Net, PrefixEntry>,
+    v6: PrefixMap<Ipv6Net, PrefixEntry>,
+    slots: Slots,
+    learn_secs: u32,
+    /// Every ASN that ever originated something (bootstrap or observed).
+    known_origins: HashSet<Asn>,
+}
+
+fn secs(ts: Timestamp) -> u32 {
+    u32::try_from(ts.secs().max(0)).unwrap_or(u32::MAX)
+}
+
+impl RoutingState {
+    /// An empty state where origins get established after `learn_secs` of
+    /// continuous visibility.
+    pub fn new(learn_secs: u32) -> Self {
+        RoutingState {
+            v4: PrefixMap::new(),
+            v6: PrefixMap::new(),
+            slots: Slots::default(),
+            learn_secs,
+            known_origins: HashSet::new(),
+        }
+    }
+
+    /// The slot of a (peer, path id) pair.
+    pub fn slot(&mut self, peer: PeerId, path_id: Option<u32>) -> Slot {
+        self.slots.get_or_insert(peer, path_id)
+    }
+
+    /// The collector peer behind a slot.
+    pub fn slot_peer(&self, s: Slot) -> Option<PeerId> {
+        self.slots.peer_of.get(s.0 as usize).copied()
+    }
+
+    /// Number of distinct collector peers that ever sent a route.
+    pub fn peer_count(&self) -> usize {
+        self.slots.by_peer.len()
+    }
+
+    fn entry_mut(&mut self, prefix: IpNet) -> &mut PrefixEntry {
+        match prefix.trunc() {
+            IpNet::V4(p) => self.v4.entry(p).or_default(),
+            IpNet::V6(p) => self.v6.entry(p).or_default(),
+        }
+    }
+
+    fn entry(&self, prefix: IpNet) -> Option<&PrefixEntry> {
+        match prefix.trunc() {
+            IpNet::V4(p) => self.v4.get(&p),
+            IpNet::V6(p) => self.v6.get(&p),
+        }
+    }
+
+    fn drop_if_empty(&mut self, prefix: IpNet) {
+        let empty = self.entry(prefix).is_some_and(|e| e.is_empty());
+        if empty {
+            match prefix.trunc() {
+                IpNet::V4(p) => {
+                    self.v4.remove(&p);
+                }
+                IpNet::V6(p) => {
+                    self.v6.remove(&p);
+                }
+            }
+        }
+    }
+
+    /// Marks `origin` established for `prefix` (bootstrap).
+    pub fn establish(&mut self, prefix: IpNet, origin: Asn) {
+        self.known_origins.insert(origin);
+        let e = self.entry_mut(prefix);
+        match e.iter_mut().find(|o| o.asn == origin) {
+            Some(o) => o.flags |= ESTABLISHED | BOOTSTRAPPED,
+            None => {
+                let mut o = OriginEntry::new(origin);
+                o.flags = ESTABLISHED | BOOTSTRAPPED;
+                e.push(o);
+            }
+        }
+    }
+
+    /// Removes slot `s` from whatever origin of `prefix` it announces;
+    /// returns that origin.
+    fn unset(&mut self, prefix: IpNet, s: Slot, now: u32) -> Option<Asn> {
+        let learn = self.learn_secs;
+        let e = self.entry_mut(prefix);
+        let mut found = None;
+        let mut i = 0;
+        while i < e.len() {
+            if e[i].slots.remove(s) {
+                found = Some(e[i].asn);
+                if e[i].slots.is_empty() {
+                    if now.saturating_sub(e[i].visible_since) >= learn {
+                        e[i].flags |= ESTABLISHED;
+                    }
+                    if e[i].flags & ESTABLISHED == 0 {
+                        e.remove(i);
+                        continue;
+                    }
+                }
+                break;
+            }
+            i += 1;
+        }
+        found
+    }
+
+    /// Slot `s` now announces `prefix` with `origin` (`None`: an AS_SET or
+    /// empty path, which only withdraws the slot's previous route). Returns
+    /// the slot's previous origin for the prefix.
+    pub fn announce(
+        &mut self,
+        prefix: IpNet,
+        s: Slot,
+        origin: Option<Asn>,
+        ts: Timestamp,
+    ) -> Option<Asn> {
+        let now = secs(ts);
+        let prev = self.unset(prefix, s, now);
+        match origin {
+            Some(origin) => {
+                self.known_origins.insert(origin);
+                let e = self.entry_mut(prefix);
+                let idx = match e.iter().position(|o| o.asn == origin) {
+                    Some(i) => i,
+                    None => {
+                        e.push(OriginEntry::new(origin));
+                        e.len() - 1
+                    }
+                };
+                let o = &mut e[idx];
+                if o.slots.is_empty() {
+                    o.visible_since = now;
+                }
+                o.slots.insert(s);
+            }
+            None => self.drop_if_empty(prefix),
+        }
+        prev
+    }
+
+    /// Slot `s` withdrew `prefix`; returns the origin it had announced.
+    pub fn withdraw(&mut self, prefix: IpNet, s: Slot, ts: Timestamp) -> Option<Asn> {
+        self.entry(prefix)?;
+        let prev = self.unset(prefix, s, secs(ts));
+        self.drop_if_empty(prefix);
+        prev
+    }
+
+    /// The session with `peer` left Established: every route of every slot
+    /// of that peer is gone. Returns the removed (prefix, slot, origin)s.
+    pub fn peer_down(&mut self, peer: PeerId, ts: Timestamp) -> Vec<(IpNet, Slot, Asn)> {
+        let Some(slots) = self.slots.by_peer.get(&peer).cloned() else {
+            return Vec::new();
+        };
+        let mut hits: Vec<(IpNet, Slot)> = Vec::new();
+        for (p, e) in self.v4.iter() {
+            for o in e.iter() {
+                for s in &slots {
+                    if o.slots.contains(*s) {
+                        hits.push((IpNet::V4(p), *s));
+                    }
+                }
+            }
+        }
+        for (p, e) in self.v6.iter() {
+            for o in e.iter() {
+                for s in &slots {
+                    if o.slots.contains(*s) {
+                        hits.push((IpNet::V6(p), *s));
+                    }
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(hits.len());
+        for (p, s) in hits {
+            if let Some(asn) = self.withdraw(p, s, ts) {
+                out.push((p, s, asn));
+            }
+        }
+        out
+    }
+
+    /// The origins of `prefix` established at `ts`, ascending.
+    pub fn established_origins(&self, prefix: IpNet, ts: Timestamp) -> SmallVec<[Asn; 2]> {
+        let now = secs(ts);
+        let mut v: SmallVec<[Asn; 2]> = self
+            .entry(prefix)
+            .map(|e| {
+                e.iter()
+                    .filter(|o| o.established_at(now, self.learn_secs))
+                    .map(|o| o.asn)
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort_unstable();
+        v
+    }
+
+    /// Every prefix covering `prefix` (itself included), least specific first.
+    fn cover(&self, prefix: IpNet) -> Vec<(IpNet, &PrefixEntry)> {
+        match prefix.trunc() {
+            IpNet::V4(p) => self.v4.cover(&p).map(|(k, v)| (IpNet::V4(k), v)).collect(),
+            IpNet::V6(p) => self.v6.cover(&p).map(|(k, v)| (IpNet::V6(k), v)).collect(),
+        }
+    }
+
+    /// The most specific prefix covering `prefix` (itself included) that
+    /// has an established origin, with those origins.
+    pub fn most_specific_established(
+        &self,
+        prefix: IpNet,
+        ts: Timestamp,
+    ) -> Option<(IpNet, SmallVec<[Asn; 2]>)> {
+        let now = secs(ts);
+        for (p, e) in self.cover(prefix).into_iter().rev() {
+            let mut v: SmallVec<[Asn; 2]> = e
+                .iter()
+                .filter(|o| o.established_at(now, self.learn_secs))
+                .map(|o| o.asn)
+                .collect();
+            if !v.is_empty() {
+                v.sort_unstable();
+                return Some((p, v));
+            }
+        }
+        None
+    }
+
+    /// True when `asn` is an established origin of a prefix strictly less
+    /// specific than `prefix`.
+    pub fn established_on_less_specific(&self, prefix: IpNet, asn: Asn, ts: Timestamp) -> bool {
+        let now = secs(ts);
+        let p = prefix.trunc();
+        self.cover(p)
+            .into_iter()
+            .filter(|(k, _)| *k != p)
+            .any(|(_, e)| {
+                e.iter()
+                    .any(|o| o.asn == asn && o.established_at(now, self.learn_secs))
+            })
+    }
+
+    /// True when `asn` originated anything before (bootstrap or observed).
+    pub fn origin_known(&self, asn: Asn) -> bool {
+        self.known_origins.contains(&asn)
+    }
+
+    /// The slots announcing `origin` for `prefix`.
+    pub fn slots_of(&self, prefix: IpNet, origin: Asn) -> Vec<Slot> {
+        self.entry(prefix)
+            .and_then(|e| e.iter().find(|o| o.asn == origin))
+            .map(|o| o.slots.iter().collect())
+            .unwrap_or_default()
+    }
+
+    /// Size figures.
+    pub fn stats(&self) -> StateStats {
+        let mut st = StateStats {
+            slots: self.slots.peer_of.len(),
+            ..Default::default()
+        };
+        let mut heap = 0usize;
+        let mut count = |e: &PrefixEntry| {
+            st.prefixes += 1;
+            st.origins += e.len();
+            for o in e.iter() {
+                st.routes += o.slots.len();
+                heap += o.slots.heap_bytes();
+            }
+            if e.spilled() {
+                heap += e.capacity() * std::mem::size_of::<OriginEntry>();
+            }
+        };
+        self.v4.values().for_each(&mut count);
+        self.v6.values().for_each(&mut count);
+        st.approx_bytes = self.v4.mem_size() + self.v6.mem_size() + heap;
+        st
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> IpNet {
+        s.parse().expect("prefix")
+    }
+
+    #[test]
+    fn announce_replace_withdraw_and_learning() {
+        let mut st = RoutingState::new(100);
+        let a = st.slot(PeerId(0), None);
+        let b = st.slot(PeerId(1), None);
+        let t0 = Timestamp::from_secs(1_000);
+        assert_eq!(st.announce(p("10.0.0.0/8"), a, Some(Asn(1)), t0), None);
+        assert!(st.established_origins(p("10.0.0.0/8"), t0).is_empty());
+        // visible for 100 s: learned
+        assert_eq!(
+            st.established_origins(p("10.0.0.0/8"), t0.add_secs(100))
+                .to_vec(),
+            vec![Asn(1)]
+        );
+        // implicit withdrawal returns the previous origin
+        assert_eq!(
+            st.announce(p("10.0.0.0/8"), a, Some(Asn(2)), t0.add_secs(10)),
+            Some(Asn(1))
+        );
+        // origin 1 disappeared after 10 s: forgotten, not established
+        // (origin 2 has been visible long enough by then)
+        assert_eq!(
+            st.established_origins(p("10.0.0.0/8"), t0.add_secs(500))
+                .to_vec(),
+            vec![Asn(2)]
+        );
+        st.announce(p("10.0.0.0/8"), b, Some(Asn(2)), t0.add_secs(20));
+        assert_eq!(
+            st.withdraw(p("10.0.0.0/8"), a, t0.add_secs(30)),
+            Some(Asn(2))
+        );
+        assert_eq!(st.slots_of(p("10.0.0.0/8"), Asn(2)), vec![b]);
+        assert_eq!(st.withdraw(p("10.0.0.0/8"), a, t0.add_secs(30)), None);
+    }
+
+    #[test]
+    fn covering_lookup_and_peer_down() {
+        let mut st = RoutingState::new(86_400);
+        st.establish(p("208.65.152.0/22"), Asn(36561));
+        let t = Timestamp::from_secs(5);
+        let got = st.most_specific_established(p("208.65.153.0/24"), t);
+        assert_eq!(
+            got,
+            Some((p("208.65.152.0/22"), smallvec::smallvec![Asn(36561)]))
+        );
+        assert!(st.established_on_less_specific(p("208.65.153.0/24"), Asn(36561), t));
+        assert!(!st.established_on_less_specific(p("208.65.152.0/22"), Asn(36561), t));
+        let s = st.slot(PeerId(3), Some(7));
+        let s2 = st.slot(PeerId(3), Some(8));
+        st.announce(p("208.65.153.0/24"), s, Some(Asn(17557)), t);
+        st.announce(p("208.65.153.0/24"), s2, Some(Asn(17557)), t);
+        assert!(st.origin_known(Asn(17557)));
+        let gone = st.peer_down(PeerId(3), t.add_secs(1));
+        assert_eq!(gone.len(), 2);
+        assert!(st.slots_of(p("208.65.153.0/24"), Asn(17557)).is_empty());
+        assert_eq!(st.stats().prefixes, 1);
+    }
+
+    #[test]
+    fn bits() {
+        let mut b = SlotBits::default();
+        assert!(b.insert(Slot(3)));
+        assert!(b.insert(Slot(200)));
+        assert!(!b.insert(Slot(3)));
+        assert_eq!(b.iter().collect::<Vec<_>>(), vec![Slot(3), Slot(200)]);
+        assert!(b.remove(Slot(200)));
+        assert_eq!(b.len(), 1);
+        assert!(!b.is_empty());
+    }
+}
