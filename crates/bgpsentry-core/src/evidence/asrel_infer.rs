@@ -30,10 +30,12 @@
 //! leftover p2p 0.5.
 
 use std::collections::{HashMap, HashSet};
+use std::io::{self, Read};
 
 use super::asrel::{AsRelationships, Relationship};
 use super::bogons::Bogons;
-use crate::model::Asn;
+use crate::model::{Asn, RouteEvent};
+use crate::mrt::{RecordReader, StreamDecoder, decompress};
 
 /// Paths longer than this (after collapsing prepends) are not plausible.
 pub const MAX_PATH_LEN: usize = 64;
@@ -125,6 +127,33 @@ impl AsRelInference {
         self.paths.insert(clean.into_boxed_slice());
         self.stats.unique += 1;
         true
+    }
+
+    /// Observe every announced AS path of an MRT stream (updates or RIB
+    /// dump, compressed or not). Returns the number of paths observed;
+    /// damaged records are skipped (the MRT reader resynchronises).
+    pub fn observe_mrt<R: Read + Send + 'static>(&mut self, input: R) -> io::Result<u64> {
+        let (_, r) = decompress(input)?;
+        let mut reader = RecordReader::new(r);
+        let mut decoder = StreamDecoder::new();
+        let mut n = 0u64;
+        for item in reader.by_ref() {
+            let Ok(rec) = item else { continue };
+            for m in decoder.decode(rec).messages {
+                if let RouteEvent::Update {
+                    announced,
+                    attrs: Some(attrs),
+                    ..
+                } = &m.event
+                    && !announced.is_empty()
+                    && let Some(seq) = attrs.as_path.dedup_sequence()
+                {
+                    self.observe(&seq);
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
     }
 
     pub fn stats(&self) -> &InferenceStats {
