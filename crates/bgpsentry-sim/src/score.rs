@@ -1,0 +1,1 @@
+//! Matching detector events to the ground truth (filled in below).
