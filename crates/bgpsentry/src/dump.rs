@@ -16,14 +16,25 @@ use crate::replay::Completeness;
 
 /// Runs `dump`; returns how complete the output is.
 pub fn run(args: &DumpArgs) -> anyhow::Result<Completeness> {
-    let inputs = expand(&args.inputs)?;
+    // Expanded one argument at a time, so a missing path is reported and
+    // skipped (partial) instead of stopping every other input.
+    let mut inputs = Vec::new();
+    let mut failed = 0usize;
+    for a in &args.inputs {
+        match expand(std::slice::from_ref(a)) {
+            Ok(v) => inputs.extend(v),
+            Err(e) => {
+                eprintln!("bgpsentry: {e}");
+                failed += 1;
+            }
+        }
+    }
     let out: Box<dyn Write> = match &args.output {
         Some(p) => Box::new(File::create(p)?),
         None => Box::new(io::stdout().lock()),
     };
     let mut out = BufWriter::with_capacity(1 << 20, out);
     let mut damaged = 0u64;
-    let mut failed = 0usize;
     let mut records = 0u64;
     let mut line = Vec::with_capacity(4096);
     for input in &inputs {
@@ -44,6 +55,7 @@ pub fn run(args: &DumpArgs) -> anyhow::Result<Completeness> {
             }
         };
         let mut printer = Printer::new();
+        let (records_before, damaged_before) = (records, damaged);
         for item in RecordReader::new(dec) {
             match item {
                 Ok(rec) => {
@@ -74,6 +86,10 @@ pub fn run(args: &DumpArgs) -> anyhow::Result<Completeness> {
                     eprintln!("bgpsentry: {}: {d}", input.name());
                 }
             }
+        }
+        if records == records_before && damaged == damaged_before {
+            eprintln!("bgpsentry: {}: empty input, no MRT records", input.name());
+            damaged += 1;
         }
     }
     match out.flush() {
