@@ -1,0 +1,246 @@
+//! Parsers for single parameter values. Each names the parameter in its
+//! error and never panics, whatever the input.
+
+use std::net::IpAddr;
+
+use bgpsentry_core::model::{Asn, Timestamp};
+use ipnet::IpNet;
+
+use super::error::{ApiError, echo};
+
+/// A non-empty value.
+pub fn non_empty<'a>(name: &str, v: &'a str) -> Result<&'a str, ApiError> {
+    let t = v.trim();
+    if t.is_empty() {
+        Err(ApiError::param(name, format!("{name}: value is empty")))
+    } else {
+        Ok(t)
+    }
+}
+
+/// An integer in `min..=max`.
+pub fn int(name: &str, v: &str, min: i64, max: i64) -> Result<i64, ApiError> {
+    let t = non_empty(name, v)?;
+    let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::param(
+            name,
+            format!("{name}: expected an integer, got {:?}", echo(t)),
+        ));
+    }
+    let n: i64 = t.parse().map_err(|_| {
+        ApiError::param(
+            name,
+            format!("{name}: {:?} is out of range {min}..={max}", echo(t)),
+        )
+    })?;
+    if n < min || n > max {
+        return Err(ApiError::param(
+            name,
+            format!("{name}: {n} is out of range {min}..={max}"),
+        ));
+    }
+    Ok(n)
+}
+
+/// An ASN: `13335`, `AS13335` or asdot `1.10`.
+pub fn asn(name: &str, v: &str) -> Result<u32, ApiError> {
+    let t = non_empty(name, v)?;
+    t.parse::<Asn>().map(|a| a.0).map_err(|_| {
+        ApiError::param(
+            name,
+            format!(
+                "{name}: expected an AS number (0..=4294967295), got {:?}",
+                echo(t)
+            ),
+        )
+    })
+}
+
+/// An alpha-2 country code, returned in upper case.
+pub fn country(name: &str, v: &str) -> Result<String, ApiError> {
+    let t = non_empty(name, v)?;
+    if t.len() == 2 && t.bytes().all(|b| b.is_ascii_alphabetic()) {
+        Ok(t.to_ascii_uppercase())
+    } else {
+        Err(ApiError::param(
+            name,
+            format!(
+                "{name}: expected a two-letter country code, got {:?}",
+                echo(t)
+            ),
+        ))
+    }
+}
+
+/// A prefix in canonical form: host bits must be clear.
+pub fn prefix(name: &str, v: &str) -> Result<IpNet, ApiError> {
+    let t = non_empty(name, v)?;
+    match t.parse::<IpNet>() {
+        Ok(net) if net == net.trunc() => Ok(net),
+        Ok(net) => Err(ApiError::param(
+            name,
+            format!(
+                "{name}: {:?} has host bits set; did you mean {}?",
+                echo(t),
+                net.trunc()
+            ),
+        )),
+        Err(_) => match t.parse::<IpAddr>() {
+            Ok(ip) => Err(ApiError::param(
+                name,
+                format!(
+                    "{name}: {:?} is an address, not a prefix; did you mean {}?",
+                    echo(t),
+                    IpNet::from(ip)
+                ),
+            )),
+            Err(_) => Err(ApiError::param(
+                name,
+                format!(
+                    "{name}: expected an IPv4 or IPv6 prefix such as 1.1.1.0/24, got {:?}",
+                    echo(t)
+                ),
+            )),
+        },
+    }
+}
+
+/// A case-insensitive choice among `allowed`; returns the index.
+pub fn choice(name: &str, v: &str, allowed: &[&str]) -> Result<usize, ApiError> {
+    let t = non_empty(name, v)?;
+    allowed
+        .iter()
+        .position(|a| a.eq_ignore_ascii_case(t))
+        .ok_or_else(|| {
+            ApiError::param(
+                name,
+                format!("{name}: {:?} is not one of {}", echo(t), allowed.join(", ")),
+            )
+        })
+}
+
+/// A date or date-time (ISO 8601 / RFC 3339, UTC unless an offset is
+/// given). Returns the first and the last microsecond it denotes at its own
+/// precision, so that an inclusive end bound covers all of it:
+/// `2024-01-01` is the whole day, `…T10:00` the whole minute, `…T10:00:05`
+/// the whole second, `…T10:00:05.952` the whole millisecond.
+pub fn date(name: &str, v: &str) -> Result<(i64, i64), ApiError> {
+    let t = non_empty(name, v)?;
+    let bad = || {
+        ApiError::param(
+            name,
+            format!(
+                "{name}: expected an ISO 8601 date or date-time such as 2024-01-31 or 2024-01-31T12:00:00Z, got {:?}",
+                echo(t)
+            ),
+        )
+    };
+    if t.len() > 40 {
+        return Err(bad());
+    }
+    let ts = Timestamp::parse(t).ok_or_else(bad)?;
+    let unit = precision_micros(t);
+    let last = ts.0.checked_add(unit - 1).ok_or_else(bad)?;
+    Ok((ts.0, last))
+}
+
+fn precision_micros(s: &str) -> i64 {
+    let Some(pos) = s.find(['T', 't', ' ']) else {
+        return 86_400_000_000;
+    };
+    let time = &s[pos + 1..];
+    // Drop a zone suffix: Z, +hh:mm or -hh:mm.
+    let time = time.trim_end_matches(['Z', 'z']);
+    let time = match time.find(['+', '-']) {
+        Some(i) => &time[..i],
+        None => time,
+    };
+    match time.split_once('.') {
+        Some((_, frac)) => {
+            let n = frac.bytes().take_while(u8::is_ascii_digit).count().min(6) as u32;
+            10i64.pow(6 - n)
+        }
+        None if time.matches(':').count() >= 2 => 1_000_000,
+        None => 60_000_000,
+    }
+}
+
+/// A `dateRange` such as `1d`, `7d`, `12w`, `24h` or `7dControl`: the
+/// window ending now, or for `…Control` the window of the same length just
+/// before it. Returns inclusive microsecond bounds.
+pub fn date_range(name: &str, v: &str, now: Timestamp) -> Result<(i64, i64), ApiError> {
+    let t = non_empty(name, v)?;
+    let bad = || {
+        ApiError::param(
+            name,
+            format!(
+                "{name}: expected a number and a unit (h, d, w), optionally followed by Control, e.g. 7d or 12wControl; got {:?}",
+                echo(t)
+            ),
+        )
+    };
+    let (body, control) = match t.len().checked_sub(7).filter(|i| t.is_char_boundary(*i)) {
+        Some(i) if t[i..].eq_ignore_ascii_case("control") => (&t[..i], true),
+        _ => (t, false),
+    };
+    let unit = body.chars().last().ok_or_else(bad)?;
+    let digits = &body[..body.len() - unit.len_utf8()];
+    if digits.is_empty() || digits.len() > 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let n: i64 = digits.parse().map_err(|_| bad())?;
+    let hours = match unit.to_ascii_lowercase() {
+        'h' => n,
+        'd' => n * 24,
+        'w' => n * 24 * 7,
+        _ => return Err(bad()),
+    };
+    if n == 0 || hours > 24 * 3660 {
+        return Err(ApiError::param(
+            name,
+            format!("{name}: {t:?} must be between 1h and 10 years"),
+        ));
+    }
+    let len = hours * 3_600_000_000;
+    let end = if control { now.0 - len } else { now.0 };
+    Ok((end - len, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values() {
+        assert_eq!(int("page", "3", 1, 10).ok(), Some(3));
+        assert!(int("page", "99999999999999999999999", 1, 10).is_err());
+        assert!(int("page", "1e3", 1, 10).is_err());
+        assert!(int("page", "-", 1, 10).is_err());
+        assert_eq!(asn("a", "AS13335").ok(), Some(13335));
+        assert!(asn("a", "1 OR 1=1").is_err());
+        assert!(prefix("p", "1.1.1.1/24").is_err());
+        assert!(prefix("p", "1.1.1.1").is_err());
+        assert!(prefix("p", "1.1.1.0/33").is_err());
+        assert_eq!(choice("f", "json", &["JSON", "CSV"]).ok(), Some(0));
+        let (a, b) = date("d", "2024-01-01").expect("date");
+        assert_eq!(b - a, 86_400_000_000 - 1);
+        let (a, b) = date("d", "2024-01-01T10:00:00.952Z").expect("date");
+        assert_eq!(b - a, 999);
+        let (a, b) = date("d", "2024-01-01T10:00:00+02:00").expect("date");
+        assert_eq!(b - a, 999_999);
+        let now = Timestamp::from_secs(10 * 86_400);
+        assert_eq!(
+            date_range("r", "1d", now).ok(),
+            Some((9 * 86_400_000_000, 10 * 86_400_000_000))
+        );
+        assert_eq!(
+            date_range("r", "1dControl", now).ok(),
+            Some((8 * 86_400_000_000, 9 * 86_400_000_000))
+        );
+        assert!(date_range("r", "0d", now).is_err());
+        assert!(date_range("r", "1y", now).is_err());
+        assert!(date_range("r", "Control", now).is_err());
+        assert!(date_range("r", "é", now).is_err());
+    }
+}
