@@ -28,6 +28,10 @@ pub enum Command {
     Dump(DumpArgs),
     /// Read MRT inputs in time order, run the detectors, print a summary.
     Replay(ReplayArgs),
+    /// Generate a labelled BGP data set (MRT, relationships, truth.json) with the simulator.
+    Simulate(crate::simulate::SimulateArgs),
+    /// Score the detectors on simulated scenarios (precision, recall, delay, false alarms).
+    Eval(crate::eval::EvalArgs),
 }
 
 /// Where MRT input comes from.

@@ -6,7 +6,9 @@
 
 pub mod cli;
 pub mod dump;
+pub mod eval;
 pub mod ingest;
 pub mod pipeline;
 pub mod replay;
 pub mod run;
+pub mod simulate;

@@ -32,6 +32,8 @@ pub fn exit_code(c: Completeness) -> i32 {
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Dump(args) => Ok(exit_code(crate::dump::run(&args)?)),
+        Command::Simulate(args) => crate::simulate::run(&args),
+        Command::Eval(args) => crate::eval::run(&args),
         Command::Replay(args) => {
             let read = ReadArgs {
                 inputs: args.input.inputs.clone(),
