@@ -29,11 +29,17 @@ pub fn jinx_rels() -> RelTable {
 
 /// Every message of one MRT file, peers interned in order of appearance.
 pub fn read_mrt(rel: &str, collector: &str) -> (Vec<RouteMessage>, PeerTable) {
+    let mut peers = PeerTable::new();
+    let msgs = read_mrt_into(rel, collector, &mut peers);
+    (msgs, peers)
+}
+
+/// Every message of one MRT file, peers interned into `peers`.
+pub fn read_mrt_into(rel: &str, collector: &str, peers: &mut PeerTable) -> Vec<RouteMessage> {
     let path = format!("{DATA}/{rel}");
     let f = File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let (_, r) = decompress(f).expect("decompress");
     let mut dec = StreamDecoder::new();
-    let mut peers = PeerTable::new();
     let c = peers.collector(collector);
     let mut out = Vec::new();
     for rec in RecordReader::new(r) {
@@ -47,7 +53,7 @@ pub fn read_mrt(rel: &str, collector: &str) -> (Vec<RouteMessage>, PeerTable) {
             });
         }
     }
-    (out, peers)
+    out
 }
 
 /// A peer table with `n` peers of one collector, AS 65000+i... no: real ASNs.
@@ -123,8 +129,22 @@ pub fn session_down(t: i64, peer: PeerId) -> RouteMessage {
     }
 }
 
-/// Runs messages through a detector the way the pipeline does (advance every 10 s).
+/// Runs messages through a detector the way the pipeline does (advance
+/// every 10 s of message time), then finishes it.
 pub fn run(d: &mut dyn Detector, msgs: &[RouteMessage], peers: &PeerTable) -> Vec<EventChange> {
+    let mut out = run_open(d, msgs, peers);
+    if let Some(t) = msgs.last().map(|m| m.ts) {
+        d.finish(t, &mut out);
+    }
+    out
+}
+
+/// Like [`run`] without the final `finish` (more input follows).
+pub fn run_open(
+    d: &mut dyn Detector,
+    msgs: &[RouteMessage],
+    peers: &PeerTable,
+) -> Vec<EventChange> {
     let mut out = Vec::new();
     let mut last: Option<Timestamp> = None;
     for m in msgs {
@@ -137,9 +157,6 @@ pub fn run(d: &mut dyn Detector, msgs: &[RouteMessage], peers: &PeerTable) -> Ve
             _ => {}
         }
         d.observe(m, peers, &mut out);
-    }
-    if let Some(t) = msgs.last().map(|m| m.ts) {
-        d.finish(t, &mut out);
     }
     out
 }

@@ -49,7 +49,7 @@ pub struct CheckConfig {
 impl Default for CheckConfig {
     fn default() -> Self {
         CheckConfig {
-            min_confidence: 0.5,
+            min_confidence: 0.6,
             route_servers: super::knowledge::KNOWN_ROUTE_SERVERS
                 .iter()
                 .map(|a| Asn(*a))
