@@ -188,8 +188,9 @@ impl LeakDto {
     }
 }
 
-/// Parses one events page (the full envelope).
-pub fn parse_page(kind: Kind, body: &[u8]) -> Result<Vec<Event>> {
+/// Parses one events page (the full envelope): the readable events, and
+/// how many the page carried (readable or not: paging needs the latter).
+pub fn parse_page(kind: Kind, body: &[u8]) -> Result<(Vec<Event>, usize)> {
     let env: Envelope = serde_json::from_slice(body)
         .map_err(|e| AlertError::Api(format!("not a Radar envelope: {e}")))?;
     if env.success == Some(false) {
@@ -211,7 +212,8 @@ pub fn parse_page(kind: Kind, body: &[u8]) -> Result<Vec<Event>> {
     let Some(result) = env.result else {
         return Err(AlertError::Api("no `result` in answer".into()));
     };
-    let mut out = Vec::with_capacity(result.events.len());
+    let raw = result.events.len();
+    let mut out = Vec::with_capacity(raw);
     for v in result.events {
         let parsed = match kind {
             Kind::Hijack => serde_json::from_value::<HijackDto>(v).map(HijackDto::into_event),
@@ -222,7 +224,7 @@ pub fn parse_page(kind: Kind, body: &[u8]) -> Result<Vec<Event>> {
             Err(e) => tracing::warn!(error = %e, "skipping an unreadable event in the API answer"),
         }
     }
-    Ok(out)
+    Ok((out, raw))
 }
 
 /// The filters of a watch as Radar query parameters, for one kind.
@@ -300,7 +302,7 @@ impl Poller {
         })
     }
 
-    async fn get(&self, kind: Kind, query: &[(&str, String)]) -> Result<Vec<Event>> {
+    async fn get(&self, kind: Kind, query: &[(&str, String)]) -> Result<(Vec<Event>, usize)> {
         let mut url =
             reqwest::Url::parse(&format!("{}/radar/bgp/{}/events", self.base, kind.plural()))
                 .map_err(|e| AlertError::Api(format!("api url: {e}")))?;
@@ -356,8 +358,7 @@ impl Poller {
             q.push(("sortOrder", "DESC".into()));
             q.push(("per_page", self.per_page.to_string()));
             q.push(("page", page.to_string()));
-            let events = self.get(kind, &q).await?;
-            let n = events.len();
+            let (events, n) = self.get(kind, &q).await?;
             let mut reached = false;
             for e in events {
                 let id = e.id();
@@ -383,7 +384,7 @@ impl Poller {
 
     /// One event by id (`eventId=`), for escalation/resolution checks.
     pub async fn by_id(&self, kind: Kind, id: u64) -> Result<Option<Event>> {
-        let events = self.get(kind, &[("eventId", id.to_string())]).await?;
+        let (events, _) = self.get(kind, &[("eventId", id.to_string())]).await?;
         Ok(events.into_iter().find(|e| e.id() == id))
     }
 }

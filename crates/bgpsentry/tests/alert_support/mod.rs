@@ -65,10 +65,7 @@ async fn handle(State(rec): State<Arc<Rec>>, req: Request) -> Response {
         .unwrap_or_default()
         .to_vec();
     rec.seen.fetch_add(1, Ordering::SeqCst);
-    if rec.hang_first.load(Ordering::SeqCst) > 0 {
-        rec.hang_first.fetch_sub(1, Ordering::SeqCst);
-        tokio::time::sleep(Duration::from_secs(3600)).await;
-    }
+    // Recorded before any hang: the request arrived, the answer never does.
     rec.reqs.lock().unwrap().push(Req {
         method,
         uri,
@@ -76,6 +73,10 @@ async fn handle(State(rec): State<Arc<Rec>>, req: Request) -> Response {
         body,
         at: Instant::now(),
     });
+    if rec.hang_first.load(Ordering::SeqCst) > 0 {
+        rec.hang_first.fetch_sub(1, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
     if rec.fail_first.load(Ordering::SeqCst) > 0 {
         rec.fail_first.fetch_sub(1, Ordering::SeqCst);
         let code = *rec.fail_status.lock().unwrap();
