@@ -28,9 +28,14 @@ impl<R: Read> Read for Counting<R> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok((_, r)) = decompress(Cursor::new(data.to_vec())) else { return };
+    let Ok((_, r)) = decompress(Cursor::new(data.to_vec())) else {
+        return;
+    };
     let n = Rc::new(Cell::new(0u64));
-    let r = Counting { inner: r, n: Rc::clone(&n) };
+    let r = Counting {
+        inner: r,
+        n: Rc::clone(&n),
+    };
     let mut decoder = StreamDecoder::new();
     let mut printer = Printer::new();
     let mut out = Vec::new();

@@ -27,7 +27,11 @@ impl Rng {
         self.0
     }
     fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
     }
 }
 
@@ -46,13 +50,18 @@ impl<R: Read> Read for Counting<R> {
 
 /// Runs one input through the whole path; returns (items, lines).
 fn exercise(data: &[u8]) -> (u64, u64) {
-    let Ok((_, r)) = decompress(Cursor::new(data.to_vec())) else { return (0, 0) };
+    let Ok((_, r)) = decompress(Cursor::new(data.to_vec())) else {
+        return (0, 0);
+    };
     let n = Rc::new(Cell::new(0u64));
     let mut decoder = StreamDecoder::new();
     let mut printer = Printer::new();
     let mut out = Vec::new();
     let (mut items, mut lines) = (0u64, 0u64);
-    for item in RecordReader::new(Counting { inner: r, n: Rc::clone(&n) }) {
+    for item in RecordReader::new(Counting {
+        inner: r,
+        n: Rc::clone(&n),
+    }) {
         items += 1;
         assert!(items <= n.get() + 2, "reader does not advance");
         let Ok(fr) = item else { continue };
@@ -190,7 +199,10 @@ fn unmutated_seeds_decode() {
 fn mutated_samples_never_panic_and_the_reader_ends() {
     let seeds = seeds();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let cases: usize = std::env::var("BGPSENTRY_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let cases: usize = std::env::var("BGPSENTRY_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
     let (mut items, mut lines) = (0u64, 0u64);
     for case in 0..cases {
         let src = &seeds[case % seeds.len()];

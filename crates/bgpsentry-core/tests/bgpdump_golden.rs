@@ -9,7 +9,10 @@ use std::io::{BufRead, BufReader};
 use bgpsentry_core::mrt::bgpdump::Printer;
 use bgpsentry_core::mrt::{RecordReader, decompress};
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/mrt/ripe-bgpdump-testdata");
+const DIR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/mrt/ripe-bgpdump-testdata"
+);
 
 /// Everything `Printer` prints for one file, plus records that failed.
 fn dump(path: &str) -> (Vec<u8>, usize) {
@@ -30,7 +33,10 @@ fn dump(path: &str) -> (Vec<u8>, usize) {
 fn golden(name: &str) -> Vec<String> {
     let path = format!("{DIR}/expected-bgpdump-output/{name}.bgp.gz");
     let f = File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    BufReader::new(flate2::read::MultiGzDecoder::new(f)).lines().map(|l| l.expect("golden line")).collect()
+    BufReader::new(flate2::read::MultiGzDecoder::new(f))
+        .lines()
+        .map(|l| l.expect("golden line"))
+        .collect()
 }
 
 fn check(name: &str) {
@@ -40,9 +46,17 @@ fn check(name: &str) {
     let ours: Vec<&str> = ours.lines().collect();
     let want = golden(name);
     for (i, (a, b)) in ours.iter().zip(want.iter()).enumerate() {
-        assert!(a == b, "{name}: first difference at line {}:\n ours:    {a}\n bgpdump: {b}", i + 1);
+        assert!(
+            a == b,
+            "{name}: first difference at line {}:\n ours:    {a}\n bgpdump: {b}",
+            i + 1
+        );
     }
-    assert_eq!(ours.len(), want.len(), "{name}: line count differs (ours vs bgpdump)");
+    assert_eq!(
+        ours.len(),
+        want.len(),
+        "{name}: line count differs (ours vs bgpdump)"
+    );
 }
 
 macro_rules! golden_tests {

@@ -58,7 +58,10 @@ fn run(path: &Path) -> Outcome {
 }
 
 fn files(dir: &Path, acc: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).expect("dir").map(|e| e.expect("entry").path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -74,8 +77,20 @@ fn files(dir: &Path, acc: &mut Vec<PathBuf>) {
 /// files (Add-Path data under plain subtypes, see docs/bgpdump-compat.md D2).
 const EXPECTED: &[(&str, u64, u64, &[&str], u64)] = &[
     ("bgpkit/updates.bz2", 85, 0, &[], 268),
-    ("libbgpstream/ris.rrc06.updates.1427846400.gz", 795, 0, &[], 1561),
-    ("libbgpstream/routeviews.route-views.jinx.updates.1427846400.bz2", 1756, 0, &[], 8611),
+    (
+        "libbgpstream/ris.rrc06.updates.1427846400.gz",
+        795,
+        0,
+        &[],
+        1561,
+    ),
+    (
+        "libbgpstream/routeviews.route-views.jinx.updates.1427846400.bz2",
+        1756,
+        0,
+        &[],
+        8611,
+    ),
     ("mrtparse-samples/bird-mrtdump_bgp", 27, 0, &[], 24),
     ("mrtparse-samples/bird-mrtdump_rib", 14, 0, &[], 18),
     ("mrtparse-samples/bird6-mrtdump_bgp", 27, 0, &[], 24),
@@ -93,21 +108,111 @@ const EXPECTED: &[(&str, u64, u64, &[&str], u64)] = &[
     // RIB entries before any PEER_INDEX_TABLE: bgpdump prints nothing.
     ("pyasn-ribs/bview.20140112.1600_3samples.bz2", 3, 0, &[], 0),
     // Real RIBs cut after 1 MB of bzip2: every record before the cut, then one truncation.
-    ("pyasn-ribs/rib.20080501.0644_firstMB.bz2", 139_291, 0, &["truncated"], 139_291),
-    ("pyasn-ribs/rib.20140523.0600_firstMB.bz2", 9_073, 0, &["truncated"], 270_005),
-    ("pyasn-ribs/rib6.20151101.0600_firstMB.bz2", 6_871, 0, &["truncated"], 149_578),
-    ("ripe-bgpdump-testdata/bview.20020722.2337.gz", 115_521, 0, &[], 115_521),
-    ("ripe-bgpdump-testdata/bview.64k_stream_overflow.gz", 2, 0, &[], 23),
-    ("ripe-bgpdump-testdata/bview.ipv4_unicast_add_path.gz", 32, 0, &[], 62),
-    ("ripe-bgpdump-testdata/bview.ipv6_unicast_add_path.gz", 32, 0, &[], 62),
-    ("ripe-bgpdump-testdata/updates.20020722.2238.gz", 1121, 0, &[], 3337),
-    ("ripe-bgpdump-testdata/updates.20070211.0141.gz", 23_394, 0, &[], 53_657),
-    ("ripe-bgpdump-testdata/updates.20071015.1505.gz", 4297, 0, &[], 10_496),
-    ("ripe-bgpdump-testdata/updates.20100722.2015.gz", 2193, 0, &[], 5654),
-    ("ripe-bgpdump-testdata/updates.20160811.1600.gz", 17_406, 0, &[], 41_234),
-    ("ripe-bgpdump-testdata/updates.et-header.2015.gz", 89_686, 0, &[], 577_744),
-    ("ripe-bgpdump-testdata/updates.long_withdrawal.gz", 1, 0, &[], 4096),
-    ("ripe-bgpdump-testdata/updates.nlri_mask_trailing_bits.gz", 1, 0, &[], 1),
+    (
+        "pyasn-ribs/rib.20080501.0644_firstMB.bz2",
+        139_291,
+        0,
+        &["truncated"],
+        139_291,
+    ),
+    (
+        "pyasn-ribs/rib.20140523.0600_firstMB.bz2",
+        9_073,
+        0,
+        &["truncated"],
+        270_005,
+    ),
+    (
+        "pyasn-ribs/rib6.20151101.0600_firstMB.bz2",
+        6_871,
+        0,
+        &["truncated"],
+        149_578,
+    ),
+    (
+        "ripe-bgpdump-testdata/bview.20020722.2337.gz",
+        115_521,
+        0,
+        &[],
+        115_521,
+    ),
+    (
+        "ripe-bgpdump-testdata/bview.64k_stream_overflow.gz",
+        2,
+        0,
+        &[],
+        23,
+    ),
+    (
+        "ripe-bgpdump-testdata/bview.ipv4_unicast_add_path.gz",
+        32,
+        0,
+        &[],
+        62,
+    ),
+    (
+        "ripe-bgpdump-testdata/bview.ipv6_unicast_add_path.gz",
+        32,
+        0,
+        &[],
+        62,
+    ),
+    (
+        "ripe-bgpdump-testdata/updates.20020722.2238.gz",
+        1121,
+        0,
+        &[],
+        3337,
+    ),
+    (
+        "ripe-bgpdump-testdata/updates.20070211.0141.gz",
+        23_394,
+        0,
+        &[],
+        53_657,
+    ),
+    (
+        "ripe-bgpdump-testdata/updates.20071015.1505.gz",
+        4297,
+        0,
+        &[],
+        10_496,
+    ),
+    (
+        "ripe-bgpdump-testdata/updates.20100722.2015.gz",
+        2193,
+        0,
+        &[],
+        5654,
+    ),
+    (
+        "ripe-bgpdump-testdata/updates.20160811.1600.gz",
+        17_406,
+        0,
+        &[],
+        41_234,
+    ),
+    (
+        "ripe-bgpdump-testdata/updates.et-header.2015.gz",
+        89_686,
+        0,
+        &[],
+        577_744,
+    ),
+    (
+        "ripe-bgpdump-testdata/updates.long_withdrawal.gz",
+        1,
+        0,
+        &[],
+        4096,
+    ),
+    (
+        "ripe-bgpdump-testdata/updates.nlri_mask_trailing_bits.gz",
+        1,
+        0,
+        &[],
+        1,
+    ),
 ];
 
 fn check(o: &Outcome, rel: &str) {
@@ -117,11 +222,17 @@ fn check(o: &Outcome, rel: &str) {
         assert_eq!(o.damage, vec!["garbage bytes skipped".to_string()], "{rel}");
         return;
     }
-    let Some(&(_, records, undecodable, damage, lines)) = EXPECTED.iter().find(|e| e.0 == rel) else {
+    let Some(&(_, records, undecodable, damage, lines)) = EXPECTED.iter().find(|e| e.0 == rel)
+    else {
         panic!("{rel}: no expectation recorded");
     };
     assert_eq!(
-        (o.records, o.undecodable, o.damage.iter().map(String::as_str).collect::<Vec<_>>(), o.lines),
+        (
+            o.records,
+            o.undecodable,
+            o.damage.iter().map(String::as_str).collect::<Vec<_>>(),
+            o.lines
+        ),
         (records, undecodable, damage.to_vec(), lines),
         "{rel}: (records, undecodable, damage, lines)"
     );
@@ -131,15 +242,30 @@ fn all_files() -> Vec<(String, PathBuf)> {
     let mut all = Vec::new();
     files(Path::new(MRT), &mut all);
     all.into_iter()
-        .map(|p| (p.strip_prefix(MRT).expect("under mrt").to_string_lossy().to_string(), p))
+        .map(|p| {
+            (
+                p.strip_prefix(MRT)
+                    .expect("under mrt")
+                    .to_string_lossy()
+                    .to_string(),
+                p,
+            )
+        })
         .collect()
 }
 
 #[test]
 fn every_sample_file_decodes_with_the_measured_damage() {
     let all = all_files();
-    assert!(all.len() >= 80, "expected the whole shared MRT set, found {}", all.len());
-    for (rel, p) in all.iter().filter(|(r, _)| !r.starts_with("incident-youtube-2008/")) {
+    assert!(
+        all.len() >= 80,
+        "expected the whole shared MRT set, found {}",
+        all.len()
+    );
+    for (rel, p) in all
+        .iter()
+        .filter(|(r, _)| !r.starts_with("incident-youtube-2008/"))
+    {
         check(&run(p), rel);
     }
 }
@@ -147,7 +273,10 @@ fn every_sample_file_decodes_with_the_measured_damage() {
 #[test]
 fn youtube_2008_prints_every_bgpdump_line() {
     let (mut records, mut lines) = (0, 0);
-    for (rel, p) in all_files().iter().filter(|(r, _)| r.starts_with("incident-youtube-2008/")) {
+    for (rel, p) in all_files()
+        .iter()
+        .filter(|(r, _)| r.starts_with("incident-youtube-2008/"))
+    {
         let o = run(p);
         assert!(o.damage.is_empty() && o.undecodable == 0, "{rel}: {o:?}");
         records += o.records;

@@ -18,18 +18,26 @@ fn data(rel: &str) -> PathBuf {
 }
 
 fn dump(args: &[&Path]) -> Output {
-    Command::new(BIN).arg("dump").args(args).output().expect("run bgpsentry")
+    Command::new(BIN)
+        .arg("dump")
+        .args(args)
+        .output()
+        .expect("run bgpsentry")
 }
 
 fn gunzip(p: &Path) -> Vec<u8> {
     let mut v = Vec::new();
-    flate2::read::MultiGzDecoder::new(std::fs::File::open(p).expect("open")).read_to_end(&mut v).expect("gunzip");
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(p).expect("open"))
+        .read_to_end(&mut v)
+        .expect("gunzip");
     v
 }
 
 /// bgpdump's golden output for `UPDATES`.
 fn golden() -> Vec<u8> {
-    gunzip(&data("ripe-bgpdump-testdata/expected-bgpdump-output/updates.20071015.1505.gz.bgp.gz"))
+    gunzip(&data(
+        "ripe-bgpdump-testdata/expected-bgpdump-output/updates.20071015.1505.gz.bgp.gz",
+    ))
 }
 
 fn stderr(o: &Output) -> String {
@@ -51,7 +59,10 @@ fn is_line_prefix(part: &[u8], whole: &[u8]) -> bool {
 fn golden_input_matches_bgpdump_byte_for_byte() {
     let o = dump(&[&data(UPDATES)]);
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
-    assert!(o.stdout == golden(), "stdout differs from bgpdump's golden output");
+    assert!(
+        o.stdout == golden(),
+        "stdout differs from bgpdump's golden output"
+    );
     assert!(o.stderr.is_empty(), "stderr: {}", stderr(&o));
 }
 
@@ -60,8 +71,9 @@ fn several_inputs_print_one_after_the_other() {
     let a = data("ripe-bgpdump-testdata/updates.nlri_mask_trailing_bits.gz");
     let o = dump(&[&a, &data(UPDATES)]);
     assert_eq!(o.status.code(), Some(0));
-    let mut want =
-        gunzip(&data("ripe-bgpdump-testdata/expected-bgpdump-output/updates.nlri_mask_trailing_bits.gz.bgp.gz"));
+    let mut want = gunzip(&data(
+        "ripe-bgpdump-testdata/expected-bgpdump-output/updates.nlri_mask_trailing_bits.gz.bgp.gz",
+    ));
     want.extend(golden());
     assert!(o.stdout == want);
 }
@@ -70,7 +82,13 @@ fn several_inputs_print_one_after_the_other() {
 fn output_file_option() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out.txt");
-    let o = Command::new(BIN).arg("dump").arg("-o").arg(&out).arg(data(UPDATES)).output().expect("run");
+    let o = Command::new(BIN)
+        .arg("dump")
+        .arg("-o")
+        .arg(&out)
+        .arg(data(UPDATES))
+        .output()
+        .expect("run");
     assert_eq!(o.status.code(), Some(0));
     assert!(o.stdout.is_empty());
     assert!(std::fs::read(&out).expect("output") == golden());
@@ -84,7 +102,10 @@ fn empty_file_fails_with_a_message() {
     assert_eq!(o.status.code(), Some(1));
     assert!(o.stdout.is_empty());
     let e = stderr(&o);
-    assert!(e.contains("empty.mrt") && e.contains("empty input"), "stderr: {e}");
+    assert!(
+        e.contains("empty.mrt") && e.contains("empty input"),
+        "stderr: {e}"
+    );
 }
 
 #[test]
@@ -94,7 +115,10 @@ fn missing_path_fails_alone_and_is_partial_next_to_good_input() {
     let o = dump(&[&missing]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
-    assert!(e.contains("no-such-file.gz") && e.contains("No such file"), "stderr: {e}");
+    assert!(
+        e.contains("no-such-file.gz") && e.contains("No such file"),
+        "stderr: {e}"
+    );
 
     let o = dump(&[&missing, &data(UPDATES)]);
     assert_eq!(o.status.code(), Some(3), "stderr: {}", stderr(&o));
@@ -119,14 +143,21 @@ fn garbage_bytes_fail_with_offset() {
     assert_eq!(o.status.code(), Some(1), "stderr: {}", stderr(&o));
     assert!(o.stdout.is_empty());
     let e = stderr(&o);
-    assert!(e.contains("garbage.bin: byte 0:") && e.contains("garbage"), "stderr: {e}");
+    assert!(
+        e.contains("garbage.bin: byte 0:") && e.contains("garbage"),
+        "stderr: {e}"
+    );
 }
 
 #[test]
 fn gz_name_with_bzip2_content_is_read_by_magic() {
     let dir = tempfile::tempdir().expect("tempdir");
     let real = data("bgpkit/updates.bz2");
-    let p = write(dir.path(), "updates.gz", &std::fs::read(&real).expect("read"));
+    let p = write(
+        dir.path(),
+        "updates.gz",
+        &std::fs::read(&real).expect("read"),
+    );
     let o = dump(&[&p]);
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     assert_eq!(o.stdout.iter().filter(|&&b| b == b'\n').count(), 268);
@@ -158,7 +189,10 @@ fn truncated_gzip_file_is_partial_with_offset() {
     let o = dump(&[&p]);
     assert_eq!(o.status.code(), Some(3), "stderr: {}", stderr(&o));
     let e = stderr(&o);
-    assert!(e.contains("cut.gz: byte ") && e.contains("truncated record"), "stderr: {e}");
+    assert!(
+        e.contains("cut.gz: byte ") && e.contains("truncated record"),
+        "stderr: {e}"
+    );
     assert!(!o.stdout.is_empty() && is_line_prefix(&o.stdout, &golden()));
 }
 
@@ -168,7 +202,9 @@ fn garbage_between_records_is_skipped_and_reading_resumes() {
     let raw = gunzip(&data(UPDATES));
     // 99915 is a record boundary (see the truncation test).
     let mut bytes = raw[..99_915].to_vec();
-    bytes.extend_from_slice(&[0xde, 0xad, 0xbe, 0xef, 0xff, 0xff, 0, 1, 0xff, 0xff, 0xff, 0xff, 7]);
+    bytes.extend_from_slice(&[
+        0xde, 0xad, 0xbe, 0xef, 0xff, 0xff, 0, 1, 0xff, 0xff, 0xff, 0xff, 7,
+    ]);
     bytes.extend_from_slice(&raw[99_915..]);
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(&bytes).expect("gzip");
@@ -176,21 +212,35 @@ fn garbage_between_records_is_skipped_and_reading_resumes() {
     let o = dump(&[&p]);
     assert_eq!(o.status.code(), Some(3), "stderr: {}", stderr(&o));
     let e = stderr(&o);
-    assert!(e.contains("spliced.gz: byte 99915: 13 bytes of garbage skipped"), "stderr: {e}");
-    assert!(o.stdout == golden(), "every record before and after the garbage is printed");
+    assert!(
+        e.contains("spliced.gz: byte 99915: 13 bytes of garbage skipped"),
+        "stderr: {e}"
+    );
+    assert!(
+        o.stdout == golden(),
+        "every record before and after the garbage is printed"
+    );
 }
 
 #[test]
 fn directory_input_reads_files_in_name_order() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::copy(data(UPDATES), dir.path().join("b.gz")).expect("copy");
-    std::fs::copy(data("ripe-bgpdump-testdata/updates.nlri_mask_trailing_bits.gz"), dir.path().join("a.gz"))
-        .expect("copy");
-    write(dir.path(), "c.txt", b"not mrt at all, just some text that is long enough");
+    std::fs::copy(
+        data("ripe-bgpdump-testdata/updates.nlri_mask_trailing_bits.gz"),
+        dir.path().join("a.gz"),
+    )
+    .expect("copy");
+    write(
+        dir.path(),
+        "c.txt",
+        b"not mrt at all, just some text that is long enough",
+    );
     let o = dump(&[dir.path()]);
     assert_eq!(o.status.code(), Some(3), "stderr: {}", stderr(&o));
-    let mut want =
-        gunzip(&data("ripe-bgpdump-testdata/expected-bgpdump-output/updates.nlri_mask_trailing_bits.gz.bgp.gz"));
+    let mut want = gunzip(&data(
+        "ripe-bgpdump-testdata/expected-bgpdump-output/updates.nlri_mask_trailing_bits.gz.bgp.gz",
+    ));
     want.extend(golden());
     assert!(o.stdout == want);
     assert!(stderr(&o).contains("c.txt: byte 0:"));
