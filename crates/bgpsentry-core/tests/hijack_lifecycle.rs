@@ -23,6 +23,17 @@ struct World {
 
 impl World {
     fn new(n_peers: u32) -> Self {
+        Self::with(
+            n_peers,
+            HijackConfig {
+                learn_secs: 3600,
+                min_peers: 1,
+                ..Default::default()
+            },
+        )
+    }
+
+    fn with(n_peers: u32, cfg: HijackConfig) -> Self {
         let mut peers = PeerTable::new();
         let c = peers.collector("test");
         let ids = (0..n_peers)
@@ -31,10 +42,6 @@ impl World {
                 peers.peer(c, ip, Asn(64_600 + i))
             })
             .collect();
-        let cfg = HijackConfig {
-            learn_secs: 3600,
-            ..Default::default()
-        };
         let mut det = HijackDetector::new(cfg, Arc::new(Evidence::default()));
         det.establish("10.0.0.0/16".parse().expect("p"), Asn(100));
         World {
@@ -142,9 +149,137 @@ fn more_specific_hijack_grows_and_ends_on_withdrawal_move_and_reset() {
     assert!(e.finished);
     assert_eq!(e.ended_ts, Some(Timestamp::from_secs(300)));
     assert_eq!((e.on_going_count, e.duration), (0, 200));
-    // the same pair later: a new event with the next id
+    // the same pair back within the rejoin window: the same event reopens
     w.announce(400, 3, "10.0.1.0/24", &[3, 666]);
+    assert_eq!(w.out.last().map(|c| c.kind), Some(ChangeKind::Grown));
+    let e = w.last();
+    assert_eq!(
+        (e.id, e.finished, e.ended_ts, e.on_going_count),
+        (1, false, None, 1)
+    );
+    assert_eq!(e.min_hijack_ts, Timestamp::from_secs(100));
+    w.withdraw(500, 3, "10.0.1.0/24");
+    assert!(w.last().finished);
+    // later than the window (3600 s after the end): a new event, next id
+    w.announce(500 + 3601, 3, "10.0.1.0/24", &[3, 666]);
+    assert_eq!(w.out.last().map(|c| c.kind), Some(ChangeKind::Opened));
     assert_eq!(w.last().id, 2);
+}
+
+#[test]
+fn pending_until_enough_peers_then_published_with_first_time() {
+    let mut w = World::with(
+        3,
+        HijackConfig {
+            learn_secs: 3600,
+            ..Default::default() // min_peers 2
+        },
+    );
+    // one peer flaps the route: pending, nothing reported, one candidate
+    for i in 0..5 {
+        w.announce(100 + i * 60, 0, "10.0.1.0/24", &[1, 666]);
+        w.withdraw(130 + i * 60, 0, "10.0.1.0/24");
+    }
+    assert!(w.out.is_empty(), "{:?}", w.kinds());
+    assert_eq!(w.det.stats().candidates, 1);
+    assert_eq!(w.det.stats().events_rejoined, 4);
+    // a second peer carries it (the first one again too): published, id 1,
+    // first announcement time kept
+    w.announce(1000, 0, "10.0.1.0/24", &[1, 666]);
+    assert!(w.out.is_empty());
+    w.announce(1001, 1, "10.0.1.0/24", &[2, 666]);
+    assert_eq!(w.kinds(), vec![(1, ChangeKind::Opened)]);
+    let e = w.last();
+    assert_eq!(
+        (e.min_hijack_ts, e.peer_ip_count, e.hijack_msgs_count),
+        (Timestamp::from_secs(100), 2, 7)
+    );
+    // a single-peer candidate that never spreads is dropped after the window
+    w.announce(2000, 2, "10.0.9.0/24", &[3, 777]);
+    w.withdraw(2001, 2, "10.0.9.0/24");
+    w.announce(9000, 2, "10.0.1.0/24", &[3, 100]);
+    w.det.advance(Timestamp::from_secs(9000), &mut w.out);
+    assert_eq!(w.det.stats().pending_dropped, 1);
+    assert!(w.out.iter().all(|c| c.event.id() == 1));
+}
+
+#[test]
+fn warmup_establishes_widely_seen_origins() {
+    let mut w = World::with(
+        4,
+        HijackConfig {
+            learn_secs: 86_400,
+            min_peers: 1,
+            warmup_secs: 600,
+            warmup_min_peers: 3,
+            ..Default::default()
+        },
+    );
+    // during the warm-up: 10.0.7.0/24 from AS700 (a drifted baseline) seen
+    // by 3 peers, 10.0.8.0/24 from AS800 by one: no events yet
+    for p in 0..3 {
+        w.announce(10 + p as i64, p, "10.0.7.0/24", &[1, 700]);
+    }
+    w.announce(20, 3, "10.0.8.0/24", &[1, 800]);
+    assert!(w.out.is_empty());
+    // after: AS700 is established there, AS800 is not
+    w.announce(700, 3, "10.0.7.0/24", &[2, 700]);
+    assert!(w.out.is_empty(), "{:?}", w.kinds());
+    w.announce(701, 0, "10.0.8.0/24", &[2, 800]);
+    let e = w.last();
+    assert_eq!(
+        (e.hijacker_asn, e.victim_asns.clone()),
+        (Asn(800), vec![Asn(100)])
+    );
+    assert_eq!(w.det.stats().warmup_established, 1);
+}
+
+#[test]
+fn forged_origin_new_adjacency() {
+    let mut w = World::with(
+        3,
+        HijackConfig {
+            learn_secs: 3600,
+            min_peers: 2,
+            forged_origin: true,
+            forged_learn_secs: 100,
+            ..Default::default()
+        },
+    );
+    // learned: AS100 behind its provider AS10
+    w.announce(0, 0, "10.0.0.0/16", &[1, 10, 100]);
+    w.announce(1, 1, "10.0.0.0/16", &[2, 10, 100]);
+    // before the learning time is over nothing is judged
+    w.announce(50, 2, "10.0.3.0/24", &[3, 66, 100]);
+    assert!(w.out.is_empty());
+    // KlaySwap shape: a more-specific with the right origin behind a
+    // never-seen neighbour AS6461, seen by two peers
+    w.announce(200, 0, "10.0.4.0/24", &[1, 6461, 100]);
+    w.announce(201, 1, "10.0.4.0/24", &[2, 6461, 100]);
+    let e = w.last();
+    assert_eq!(
+        (
+            e.event_type,
+            e.hijacker_asn,
+            e.victim_asns.clone(),
+            e.prefixes.clone()
+        ),
+        (
+            2,
+            Asn(6461),
+            vec![Asn(100)],
+            vec!["10.0.4.0/24".to_string()]
+        )
+    );
+    assert!(e.tags.iter().any(|t| t.name == "more_specific"));
+    // the known adjacency raises nothing
+    let n = w.out.len();
+    w.announce(300, 2, "10.0.5.0/24", &[3, 10, 100]);
+    assert_eq!(w.out.len(), n);
+    // withdrawn by both: ended
+    w.withdraw(400, 0, "10.0.4.0/24");
+    w.announce(401, 1, "10.0.4.0/24", &[2, 10, 100]);
+    assert!(w.last().finished);
 }
 
 #[test]

@@ -13,7 +13,10 @@ use anyhow::Context;
 use bgpsentry_core::bootstrap::looks_like_mrt;
 use bgpsentry_core::detect::Detector;
 use bgpsentry_core::detect::baseline::DEFAULT_LEARN_SECS;
-use bgpsentry_core::detect::hijack::{DEFAULT_STALE_SECS, HijackConfig, HijackDetector};
+use bgpsentry_core::detect::hijack::{
+    DEFAULT_FORGED_LEARN_SECS, DEFAULT_MIN_PEERS, DEFAULT_REJOIN_SECS, DEFAULT_STALE_SECS,
+    DEFAULT_WARMUP_MIN_PEERS, DEFAULT_WARMUP_SECS, HijackConfig, HijackDetector,
+};
 use bgpsentry_core::evidence::Evidence;
 use bgpsentry_core::model::{Asn, Event, PeerTable, RouteMessage};
 use clap::Args;
@@ -24,7 +27,7 @@ use crate::pipeline::DetectSink;
 use crate::replay::{ReadArgs, read_all};
 
 /// Detector options of `replay` / `run`.
-#[derive(Debug, Args, Clone, Default)]
+#[derive(Debug, Args, Clone)]
 pub struct DetectArgs {
     /// Baseline of established origins: a RouteViews pfx2as or pyasn table,
     /// or an MRT RIB dump (gzip / bzip2 / plain, recognised by content).
@@ -40,9 +43,56 @@ pub struct DetectArgs {
     /// Extra DDoS-protection ASNs (tag `dps_new_origin`); repeatable.
     #[arg(long = "dps-asn", value_name = "ASN")]
     pub dps_asn: Vec<Asn>,
+    /// A hijack route that comes back within this many seconds of its
+    /// event's end rejoins that event (same id) instead of opening a new
+    /// one; negative disables.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_REJOIN_SECS, allow_negative_numbers = true)]
+    pub rejoin_secs: i64,
+    /// Distinct collector peers that must carry a hijack before the event
+    /// is published (pending until then, nothing reported).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MIN_PEERS)]
+    pub min_peers: usize,
+    /// Learn only, for this many seconds of message time from the first
+    /// message; then origins carried by at least `--warmup-min-peers`
+    /// route slots are established. 0: no warm-up.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_WARMUP_SECS)]
+    pub warmup_secs: u32,
+    /// Route slots an origin needs at the end of the warm-up.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_WARMUP_MIN_PEERS)]
+    pub warmup_min_peers: usize,
+    /// Also raise forged-origin (type-1, new adjacency next to the
+    /// established origin) events, `event_type` 2.
+    #[arg(long)]
+    pub forged_origin: bool,
+    /// Seconds of adjacency learning before forged-origin detection starts.
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_FORGED_LEARN_SECS)]
+    pub forged_learn_secs: u32,
     /// Do not run the hijack detector.
     #[arg(long)]
     pub no_hijack: bool,
+    /// Route-leak detector options.
+    #[command(flatten)]
+    pub leak: crate::cli::LeakArgs,
+}
+
+impl Default for DetectArgs {
+    /// The same values as the command line's defaults.
+    fn default() -> Self {
+        DetectArgs {
+            bootstrap: Vec::new(),
+            learn_secs: DEFAULT_LEARN_SECS,
+            stale_secs: DEFAULT_STALE_SECS,
+            dps_asn: Vec::new(),
+            rejoin_secs: DEFAULT_REJOIN_SECS,
+            min_peers: DEFAULT_MIN_PEERS,
+            warmup_secs: DEFAULT_WARMUP_SECS,
+            warmup_min_peers: DEFAULT_WARMUP_MIN_PEERS,
+            forged_origin: false,
+            forged_learn_secs: DEFAULT_FORGED_LEARN_SECS,
+            no_hijack: false,
+            leak: crate::cli::LeakArgs::default(),
+        }
+    }
 }
 
 /// Builds the hijack detector with its baseline loaded.
@@ -53,6 +103,12 @@ pub fn hijack_detector(
     let mut cfg = HijackConfig {
         learn_secs: args.learn_secs,
         stale_secs: args.stale_secs,
+        rejoin_secs: args.rejoin_secs,
+        min_peers: args.min_peers,
+        warmup_secs: args.warmup_secs,
+        warmup_min_peers: args.warmup_min_peers,
+        forged_origin: args.forged_origin,
+        forged_learn_secs: args.forged_learn_secs,
         ..Default::default()
     };
     for a in &args.dps_asn {
@@ -134,20 +190,31 @@ pub fn build(args: &DetectArgs, evidence: Arc<Evidence>) -> anyhow::Result<Vec<B
     if !args.no_hijack {
         v.push(Box::new(hijack_detector(args, evidence.clone())?));
     }
-    // Further detectors (route leaks) are added here.
+    if !args.leak.no_leak {
+        let ev = args.leak.evidence.clone().unwrap_or_else(|| evidence.clone());
+        v.push(Box::new(bgpsentry_core::detect::leak::LeakDetector::new(args.leak.config(), ev)));
+    }
     Ok(v)
 }
 
 /// `bgpsentry replay`: detectors over the inputs; prints each event's final
 /// state (JSON lines with `--json`, else a table) and the summary.
 pub fn run_replay(args: &ReplayArgs, evidence: Evidence) -> anyhow::Result<i32> {
-    let detectors = build(&args.detect, Arc::new(evidence))?;
     let read = ReadArgs {
         inputs: args.input.inputs.clone(),
         collector: args.input.collector.clone(),
         stall: Duration::from_secs(args.input.stall_timeout),
         progress: !args.no_progress,
     };
+    let detect = args.detect.clone();
+    let mut evidence = evidence;
+    if args.evidence.asrel.is_none() && !(detect.leak.no_leak && detect.no_hijack) {
+        // First pass: relationships inferred from the inputs, before any
+        // detector is built: the leak detector needs them (docs/leaks.md) and
+        // the hijack tags use them (`asrel_*`, docs/tags.md).
+        evidence.asrel = crate::cli::infer_asrel(&read)?;
+    }
+    let detectors = build(&detect, Arc::new(evidence))?;
     let mut sink = DetectSink::new(detectors, Vec::new());
     let (summary, _peers) = read_all(&read, &mut sink)?;
     let (events, changes) = sink.finish();

@@ -249,6 +249,24 @@ impl RoutingState {
         }
     }
 
+    /// Establishes every origin currently announced by at least `min_slots`
+    /// route slots (the end of a warm-up); returns how many were newly
+    /// established.
+    pub fn establish_visible(&mut self, min_slots: usize) -> usize {
+        let mut n = 0;
+        let mut mark = |e: &mut PrefixEntry| {
+            for o in e.iter_mut() {
+                if o.flags & ESTABLISHED == 0 && o.slots.len() >= min_slots {
+                    o.flags |= ESTABLISHED;
+                    n += 1;
+                }
+            }
+        };
+        self.v4.values_mut().for_each(&mut mark);
+        self.v6.values_mut().for_each(&mut mark);
+        n
+    }
+
     /// Removes slot `s` from whatever origin of `prefix` it announces;
     /// returns that origin.
     fn unset(&mut self, prefix: IpNet, s: Slot, now: u32) -> Option<Asn> {

@@ -3,7 +3,9 @@
 //!
 //! The event tracks, per prefix, the route slots (collector peer, path id)
 //! that currently carry the hijacker's route. It ends when that set is empty
-//! for every prefix. Everything Radar reports is derived from this record in
+//! for every prefix. An event is *pending* (no public id, no change
+//! reported) until enough distinct collector peers carried it; an ended event
+//! is kept for a while so that a route that comes back rejoins it. Everything Radar reports is derived from this record in
 //! [`OpenEvent::snapshot`].
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,7 +19,10 @@ use crate::model::{Asn, HijackEvent, PeerId, SamplePath, Tag, Timestamp};
 /// The mutable record behind a [`HijackEvent`].
 #[derive(Clone, Debug)]
 pub struct OpenEvent {
-    /// Event id.
+    /// Internal key (every candidate gets one, published or not).
+    pub key: u64,
+    /// Public event id; 0 while the event is pending (not yet seen by
+    /// enough collector peers to be published).
     pub id: u64,
     /// The new origin.
     pub hijacker: Asn,
@@ -84,6 +89,11 @@ impl OpenEvent {
     /// Prefixes still carried by some peer.
     pub fn on_going(&self) -> usize {
         self.carriers.values().filter(|s| !s.is_empty()).count()
+    }
+
+    /// True once the event has been published (has a public id).
+    pub fn is_published(&self) -> bool {
+        self.id != 0
     }
 
     /// True when no peer carries any prefix.

@@ -25,7 +25,7 @@
 pub mod event;
 pub mod tags;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::io::Read;
 use std::sync::Arc;
 
@@ -56,7 +56,38 @@ pub struct HijackConfig {
     pub max_sample_paths: usize,
     /// Known DDoS-protection ASNs (`dps_new_origin`).
     pub dps_asns: Vec<Asn>,
+    /// A route of an ended event that comes back within this many seconds
+    /// (message time) rejoins that event instead of opening a new one.
+    pub rejoin_secs: i64,
+    /// Distinct collector peers that must have carried an event before it
+    /// is published; until then it is pending and reports nothing.
+    pub min_peers: usize,
+    /// Seconds of message time from the first message during which the
+    /// detector only learns: no event is raised, and at the end every origin
+    /// then carried by at least `warmup_min_peers` route slots is
+    /// established. 0 disables the warm-up.
+    pub warmup_secs: u32,
+    /// Route slots an origin needs at the end of the warm-up to be
+    /// established by it.
+    pub warmup_min_peers: usize,
+    /// Raise forged-origin (type-1, new adjacency) events.
+    pub forged_origin: bool,
+    /// Forged-origin detection starts this many seconds of message time
+    /// after the first message (the AS adjacencies are learned from the
+    /// stream until then).
+    pub forged_learn_secs: u32,
 }
+
+/// Default rejoin window: one hour of message time.
+pub const DEFAULT_REJOIN_SECS: i64 = 3600;
+/// Default minimum of collector peers before an event is published.
+pub const DEFAULT_MIN_PEERS: usize = 2;
+/// Default warm-up: none.
+pub const DEFAULT_WARMUP_SECS: u32 = 0;
+/// Default route slots for an origin to be established by the warm-up.
+pub const DEFAULT_WARMUP_MIN_PEERS: usize = 3;
+/// Default adjacency learning time before forged-origin detection starts.
+pub const DEFAULT_FORGED_LEARN_SECS: u32 = 3600;
 
 /// Default stale time: 6 hours without a hijack announcement.
 pub const DEFAULT_STALE_SECS: i64 = 6 * 3600;
@@ -69,6 +100,12 @@ impl Default for HijackConfig {
             refresh_secs: 300,
             max_sample_paths: 5,
             dps_asns: tags::DEFAULT_DPS_ASNS.iter().map(|a| Asn(*a)).collect(),
+            rejoin_secs: DEFAULT_REJOIN_SECS,
+            min_peers: DEFAULT_MIN_PEERS,
+            warmup_secs: DEFAULT_WARMUP_SECS,
+            warmup_min_peers: DEFAULT_WARMUP_MIN_PEERS,
+            forged_origin: false,
+            forged_learn_secs: DEFAULT_FORGED_LEARN_SECS,
         }
     }
 }
@@ -91,10 +128,21 @@ pub struct HijackStats {
     pub filtered_path_via_victim: u64,
     /// Filtered because the new origin is RPKI-valid.
     pub filtered_rpki_valid: u64,
-    /// Events opened.
+    /// Announcements with the established origin behind a never-seen
+    /// adjacency (forged-origin announcements).
+    pub forged_announcements: u64,
+    /// Candidate events created (published or not).
+    pub candidates: u64,
+    /// Events published (opened).
     pub events_opened: u64,
-    /// Events ended.
+    /// Published events ended.
     pub events_ended: u64,
+    /// Ended events that rejoined within the rejoin window.
+    pub events_rejoined: u64,
+    /// Candidates that ended and expired without ever being published.
+    pub pending_dropped: u64,
+    /// Origins established at the end of the warm-up.
+    pub warmup_established: u64,
 }
 
 /// A classified hijack announcement.
@@ -105,12 +153,27 @@ struct Hit {
     hijacker_on_covering: bool,
 }
 
+/// How an announcement's origin relates to the baseline.
+enum Class {
+    /// No established origin covers the prefix.
+    Unknown,
+    /// The origin is established there.
+    Legit,
+    /// Foreign origin, filtered as benign.
+    Filtered,
+    /// A hijack announcement.
+    Hit(Hit),
+}
+
 /// What happened to an event during one message.
 #[derive(Copy, Clone, Default)]
 struct Touch {
-    opened: bool,
     grew: bool,
+    rejoined: bool,
 }
+
+/// What identifies an event: hijacker, victim set, forged-origin or not.
+type EventKey = (Asn, Vec<Asn>, bool);
 
 /// The hijack detector.
 pub struct HijackDetector {
@@ -118,11 +181,24 @@ pub struct HijackDetector {
     evidence: Arc<Evidence>,
     state: RoutingState,
     adjacency: HashSet<u64>,
+    /// Adjacencies of live or recently ended forged-origin events: they stay
+    /// suspect after their first sighting, so more peers and prefixes join.
+    suspect_edges: HashSet<u64>,
+    /// Live events (pending or published) by internal key.
     events: BTreeMap<u64, OpenEvent>,
-    by_key: HashMap<(Asn, Vec<Asn>), u64>,
+    /// Ended events kept for the rejoin window, by internal key.
+    ended: HashMap<u64, OpenEvent>,
+    /// (end time, key) of ended events, oldest first, for expiry.
+    ended_order: VecDeque<(Timestamp, u64)>,
+    by_key: HashMap<EventKey, u64>,
     carrier_of: HashMap<(IpNet, Slot), u64>,
     reported_score: HashMap<u64, i32>,
+    next_key: u64,
     next_id: u64,
+    /// First message time seen.
+    start: Option<Timestamp>,
+    /// The warm-up is over (or disabled).
+    warm: bool,
     now: Timestamp,
     stats: HijackStats,
 }
@@ -137,14 +213,20 @@ impl HijackDetector {
     pub fn new(cfg: HijackConfig, evidence: Arc<Evidence>) -> Self {
         HijackDetector {
             state: RoutingState::new(cfg.learn_secs),
+            warm: cfg.warmup_secs == 0,
             cfg,
             evidence,
             adjacency: HashSet::new(),
+            suspect_edges: HashSet::new(),
             events: BTreeMap::new(),
+            ended: HashMap::new(),
+            ended_order: VecDeque::new(),
             by_key: HashMap::new(),
             carrier_of: HashMap::new(),
             reported_score: HashMap::new(),
+            next_key: 1,
             next_id: 1,
+            start: None,
             now: Timestamp::default(),
             stats: HijackStats::default(),
         }
@@ -189,9 +271,14 @@ impl HijackDetector {
         &self.stats
     }
 
-    /// Events currently open, by id.
+    /// Events currently open and published, by opening order.
     pub fn open_events(&self) -> impl Iterator<Item = &OpenEvent> {
-        self.events.values()
+        self.events.values().filter(|e| e.is_published())
+    }
+
+    /// Candidate events not (yet) seen by enough collector peers.
+    pub fn pending_events(&self) -> impl Iterator<Item = &OpenEvent> {
+        self.events.values().filter(|e| !e.is_published())
     }
 
     fn observe_path(&mut self, path: &AsPath) {
@@ -210,26 +297,22 @@ impl HijackDetector {
             .any(|v| self.adjacency.contains(&edge(a, *v)))
     }
 
-    fn classify(
-        &mut self,
-        prefix: IpNet,
-        origin: Asn,
-        path: &AsPath,
-        ts: Timestamp,
-    ) -> Option<Hit> {
-        let (cover, est) = self.state.most_specific_established(prefix, ts)?;
+    fn classify(&mut self, prefix: IpNet, origin: Asn, path: &AsPath, ts: Timestamp) -> Class {
+        let Some((cover, est)) = self.state.most_specific_established(prefix, ts) else {
+            return Class::Unknown;
+        };
         if est.contains(&origin) {
-            return None;
+            return Class::Legit;
         }
         let victims: Vec<Asn> = est.to_vec();
         if victims.iter().any(|v| path.contains(*v)) {
             self.stats.filtered_path_via_victim += 1;
-            return None;
+            return Class::Filtered;
         }
         let ev = &self.evidence;
         if !ev.rpki.is_empty() && ev.rpki.validate(&prefix, origin) == RovState::Valid {
             self.stats.filtered_rpki_valid += 1;
-            return None;
+            return Class::Filtered;
         }
         let event_type = if cover == prefix {
             hijack_type::EXACT_PREFIX
@@ -240,12 +323,80 @@ impl HijackDetector {
             .iter()
             .any(|v| self.state.established_on_less_specific(prefix, *v, ts));
         let hijacker_on_covering = self.state.established_on_less_specific(prefix, origin, ts);
-        Some(Hit {
+        Class::Hit(Hit {
             victims,
             event_type,
             more_specific,
             hijacker_on_covering,
         })
+    }
+
+    /// A forged-origin announcement: the established origin of the prefix,
+    /// behind a neighbour never seen adjacent to it on any path. The
+    /// neighbour is the suspect ("hijacker"), the origin the victim.
+    fn classify_forged(
+        &mut self,
+        prefix: IpNet,
+        origin: Asn,
+        path: &AsPath,
+        ts: Timestamp,
+    ) -> Option<(Asn, Hit)> {
+        let seq = path.dedup_sequence()?;
+        let [.., neighbour, last] = seq.as_slice() else {
+            return None;
+        };
+        if *last != origin || *neighbour == origin {
+            return None;
+        }
+        let e = edge(*neighbour, origin);
+        if self.adjacency.contains(&e) && !self.suspect_edges.contains(&e) {
+            return None;
+        }
+        if self.evidence.orgs.siblings(*neighbour, origin) {
+            return None;
+        }
+        let more_specific = self.state.established_on_less_specific(prefix, origin, ts);
+        let hijacker_on_covering = self
+            .state
+            .established_on_less_specific(prefix, *neighbour, ts);
+        Some((
+            *neighbour,
+            Hit {
+                victims: vec![origin],
+                event_type: hijack_type::FORGED_ORIGIN,
+                more_specific,
+                hijacker_on_covering,
+            },
+        ))
+    }
+
+    /// True once the forged-origin detector has learned adjacencies long
+    /// enough.
+    fn forged_active(&self, ts: Timestamp) -> bool {
+        self.cfg.forged_origin
+            && self.warm
+            && self
+                .start
+                .is_some_and(|s| ts.secs_since(s) >= i64::from(self.cfg.forged_learn_secs))
+    }
+
+    /// Ends the warm-up at `ts` if it is due: origins carried by enough
+    /// slots become established.
+    fn check_warmup(&mut self, ts: Timestamp) {
+        if self.warm {
+            return;
+        }
+        let Some(start) = self.start else {
+            return;
+        };
+        if ts.secs_since(start) < i64::from(self.cfg.warmup_secs) {
+            return;
+        }
+        self.warm = true;
+        let n = self
+            .state
+            .establish_visible(self.cfg.warmup_min_peers.max(1));
+        self.stats.warmup_established += n as u64;
     }
 
     /// Removes (prefix, slot) from the event carrying it.
@@ -275,17 +426,43 @@ impl HijackDetector {
         touched: &mut BTreeMap<u64, Touch>,
     ) {
         let ts = msg.ts;
-        let key = (origin, hit.victims);
-        let id = match self.by_key.get(&key) {
-            Some(id) => *id,
+        let forged = hit.event_type == hijack_type::FORGED_ORIGIN;
+        let key: EventKey = (origin, hit.victims, forged);
+        let mut found = self.by_key.get(&key).copied();
+        if let Some(k) = found {
+            if !self.events.contains_key(&k) {
+                // ended: rejoin within the window, else forget it
+                match self.ended.remove(&k) {
+                    Some(mut e)
+                        if e.ended_ts
+                            .is_some_and(|end| ts.secs_since(end) <= self.cfg.rejoin_secs) =>
+                    {
+                        e.ended_ts = None;
+                        self.events.insert(k, e);
+                        self.stats.events_rejoined += 1;
+                        touched.entry(k).or_default().rejoined = true;
+                    }
+                    Some(e) => {
+                        if !e.is_published() {
+                            self.stats.pending_dropped += 1;
+                        }
+                        found = None;
+                    }
+                    None => found = None,
+                }
+            }
+        }
+        let id = match found {
+            Some(k) => k,
             None => {
-                let id = self.next_id;
-                self.next_id += 1;
+                let id = self.next_key;
+                self.next_key += 1;
                 let adjacent = self.adjacent(origin, &key.1);
                 self.events.insert(
                     id,
                     OpenEvent {
-                        id,
+                        key: id,
+                        id: 0,
                         hijacker: origin,
                         victims: key.1.clone(),
                         event_type: hit.event_type,
@@ -312,8 +489,8 @@ impl HijackDetector {
                     },
                 );
                 self.by_key.insert(key, id);
-                self.stats.events_opened += 1;
-                touched.entry(id).or_default().opened = true;
+                self.stats.candidates += 1;
+                touched.entry(id).or_default().grew = true;
                 id
             }
         };
@@ -386,6 +563,9 @@ impl HijackDetector {
         e.reported_stale = snap.is_stale;
         e.dirty = false;
         e.last_report = ts;
+        if !e.is_published() {
+            return;
+        }
         self.reported_score.insert(id, snap.confidence_score);
         out.push(EventChange {
             ts,
@@ -394,17 +574,54 @@ impl HijackDetector {
         });
     }
 
+    /// Ends an event: reports it (when published) and keeps it for the
+    /// rejoin window.
     fn end(&mut self, id: u64, ts: Timestamp, out: &mut Vec<EventChange>) {
-        if let Some(e) = self.events.get_mut(&id) {
-            e.ended_ts = Some(ts);
+        let Some(e) = self.events.get_mut(&id) else {
+            return;
+        };
+        e.ended_ts = Some(ts);
+        let published = e.is_published();
+        if published {
+            self.retag(id);
+            self.emit(id, ChangeKind::Ended, ts, out);
+            self.stats.events_ended += 1;
         }
-        self.retag(id);
-        self.emit(id, ChangeKind::Ended, ts, out);
         if let Some(e) = self.events.remove(&id) {
-            self.by_key.remove(&(e.hijacker, e.victims));
+            self.ended.insert(id, e);
+            self.ended_order.push_back((ts, id));
         }
-        self.reported_score.remove(&id);
-        self.stats.events_ended += 1;
+    }
+
+    /// Forgets ended events whose rejoin window has passed.
+    fn expire(&mut self, now: Timestamp) {
+        while let Some(&(end, k)) = self.ended_order.front() {
+            if now.secs_since(end) <= self.cfg.rejoin_secs {
+                break;
+            }
+            self.ended_order.pop_front();
+            // the event may have rejoined (and maybe ended again later)
+            let current = self.ended.get(&k).is_some_and(|e| e.ended_ts == Some(end));
+            if !current {
+                continue;
+            }
+            if let Some(e) = self.ended.remove(&k) {
+                if !e.is_published() {
+                    self.stats.pending_dropped += 1;
+                }
+                self.reported_score.remove(&k);
+                let forged = e.event_type == hijack_type::FORGED_ORIGIN;
+                if forged {
+                    for v in &e.victims {
+                        self.suspect_edges.remove(&edge(e.hijacker, *v));
+                    }
+                }
+                let key = (e.hijacker, e.victims, forged);
+                if self.by_key.get(&key) == Some(&k) {
+                    self.by_key.remove(&key);
+                }
+            }
+        }
     }
 
     /// Reports what happened to the touched events during one message.
@@ -421,9 +638,22 @@ impl HijackDetector {
             let Some(e) = self.events.get(&id) else {
                 continue;
             };
+            if !e.is_published() {
+                if e.peers.len() < self.cfg.min_peers.max(1) {
+                    continue;
+                }
+                let public = self.next_id;
+                self.next_id += 1;
+                self.stats.events_opened += 1;
+                if let Some(e) = self.events.get_mut(&id) {
+                    e.id = public;
+                }
+                self.emit(id, ChangeKind::Opened, ts, out);
+                continue;
+            }
             let score: i32 = e.tags.iter().map(|t| t.score).sum();
-            let kind = if t.opened {
-                Some(ChangeKind::Opened)
+            let kind = if t.rejoined {
+                Some(ChangeKind::Grown)
             } else if self.reported_score.get(&id) != Some(&score) {
                 Some(ChangeKind::ConfidenceChanged)
             } else if t.grew || (e.dirty && ts.secs_since(e.last_report) >= self.cfg.refresh_secs) {
@@ -456,11 +686,26 @@ impl HijackDetector {
             touched.entry(id).or_default();
         }
         let Some(origin) = origin else { return };
-        if let Some(hit) = self.classify(prefix, origin, path, ts) {
-            self.stats.hijack_announcements += 1;
-            self.attach(
-                prefix, slot, msg, peers, origin, path, hit, newcomer, touched,
-            );
+        if !self.warm {
+            return;
+        }
+        match self.classify(prefix, origin, path, ts) {
+            Class::Hit(hit) => {
+                self.stats.hijack_announcements += 1;
+                self.attach(
+                    prefix, slot, msg, peers, origin, path, hit, newcomer, touched,
+                );
+            }
+            Class::Legit if self.forged_active(ts) => {
+                if let Some((neighbour, hit)) = self.classify_forged(prefix, origin, path, ts) {
+                    self.stats.forged_announcements += 1;
+                    self.suspect_edges.insert(edge(neighbour, origin));
+                    self.attach(
+                        prefix, slot, msg, peers, neighbour, path, hit, false, touched,
+                    );
+                }
+            }
+            _ => {}
         }
     }
 
@@ -475,11 +720,15 @@ impl HijackDetector {
 
     /// Time-based transitions: staleness flips and pending counter refreshes.
     fn tick(&mut self, now: Timestamp, force: bool, out: &mut Vec<EventChange>) {
+        self.expire(now);
         let ids: Vec<u64> = self.events.keys().copied().collect();
         for id in ids {
             let Some(e) = self.events.get(&id) else {
                 continue;
             };
+            if !e.is_published() {
+                continue;
+            }
             let stale_flip = e.stale_at(now, self.cfg.stale_secs) != e.reported_stale;
             let refresh =
                 e.dirty && (force || now.secs_since(e.last_report) >= self.cfg.refresh_secs);
@@ -497,6 +746,10 @@ impl HijackDetector {
 impl Detector for HijackDetector {
     fn observe(&mut self, msg: &RouteMessage, peers: &PeerTable, out: &mut Vec<EventChange>) {
         self.now = self.now.max(msg.ts);
+        if self.start.is_none() {
+            self.start = Some(msg.ts);
+        }
+        self.check_warmup(msg.ts);
         let mut touched: BTreeMap<u64, Touch> = BTreeMap::new();
         match &msg.event {
             RouteEvent::PeerState { .. } => {
@@ -549,6 +802,7 @@ impl Detector for HijackDetector {
 
     fn advance(&mut self, now: Timestamp, out: &mut Vec<EventChange>) {
         self.now = self.now.max(now);
+        self.check_warmup(now);
         self.tick(now, false, out);
     }
 
