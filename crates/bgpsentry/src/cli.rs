@@ -28,10 +28,21 @@ pub enum Command {
     Dump(DumpArgs),
     /// Read MRT inputs in time order, run the detectors, print a summary.
     Replay(ReplayArgs),
+    /// The daemon: sources, detectors, store, API and alerts in one process
+    /// (`--demo` runs an offline demonstration).
+    Run(crate::daemon::RunArgs),
     /// Generate a labelled BGP data set (MRT, relationships, truth.json) with the simulator.
     Simulate(crate::simulate::SimulateArgs),
     /// Score the detectors on simulated scenarios (precision, recall, delay, false alarms).
     Eval(crate::eval::EvalArgs),
+    /// Serve the Cloudflare Radar compatible API over the event store.
+    Serve(crate::api::cmd::ServeArgs),
+    /// Benchmark the API over a store of synthetic events (generated if empty).
+    BenchApi(crate::api::bench::BenchApiArgs),
+    /// Poll a Radar-compatible API and send alerts (webhooks, chat, PagerDuty, email).
+    Alert(crate::alert::service::AlertArgs),
+    /// Evidence tools: explain verdicts (check), infer AS relationships, benchmark.
+    Evidence(crate::evidence::cmd::EvidenceCmdArgs),
 }
 
 /// Where MRT input comes from.
@@ -73,4 +84,93 @@ pub struct ReplayArgs {
     /// No progress bar even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
+    /// Detectors and their baseline.
+    #[command(flatten)]
+    pub detect: crate::detectors::DetectArgs,
+    /// Evidence for the confidence score.
+    #[command(flatten)]
+    pub evidence: crate::evidence::EvidenceArgs,
+}
+
+/// Route-leak detector options of `replay` / `run` (see `docs/leaks.md`).
+#[derive(Debug, Args, Clone)]
+pub struct LeakArgs {
+    /// Do not run the route-leak detector.
+    #[arg(long)]
+    pub no_leak: bool,
+    /// Collector peers that must carry a leak segment before it is raised.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub leak_min_peers: usize,
+    /// Distinct prefixes a leak segment must carry before it is raised.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub leak_min_prefixes: usize,
+    /// Finish a leak event after this many seconds without a leaked
+    /// announcement, even if routes are still carried (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = 3600)]
+    pub leak_quiet_secs: i64,
+    /// AS relationships below this confidence count as unknown.
+    #[arg(long, value_name = "0..1", default_value_t = 0.6)]
+    pub leak_min_confidence: f32,
+    /// Extra IXP route-server ASNs to treat as transparent; repeatable.
+    #[arg(long = "leak-route-server", value_name = "ASN")]
+    pub leak_route_servers: Vec<bgpsentry_core::model::Asn>,
+    /// Evidence for the leak detector alone (relationships inferred by the
+    /// first pass of `replay`), so the hijack tags keep the given evidence.
+    #[arg(skip)]
+    pub evidence: Option<std::sync::Arc<bgpsentry_core::evidence::Evidence>>,
+}
+
+impl Default for LeakArgs {
+    fn default() -> Self {
+        let d = bgpsentry_core::detect::leak::LeakConfig::default();
+        LeakArgs {
+            no_leak: false,
+            leak_min_peers: d.min_peers,
+            leak_min_prefixes: d.min_prefixes,
+            leak_quiet_secs: d.quiet_secs,
+            leak_min_confidence: d.check.min_confidence,
+            leak_route_servers: Vec::new(),
+            evidence: None,
+        }
+    }
+}
+
+impl LeakArgs {
+    /// The detector settings these options give.
+    pub fn config(&self) -> bgpsentry_core::detect::leak::LeakConfig {
+        let mut c = bgpsentry_core::detect::leak::LeakConfig {
+            min_peers: self.leak_min_peers,
+            min_prefixes: self.leak_min_prefixes,
+            quiet_secs: self.leak_quiet_secs,
+            ..Default::default()
+        };
+        c.check.min_confidence = self.leak_min_confidence;
+        c.check.route_servers.extend(self.leak_route_servers.iter().copied());
+        c
+    }
+}
+
+/// Infers AS relationships from every path of `read`'s inputs (the first of
+/// `replay`'s two passes when no `--asrel` is given), AS-Rank as in
+/// `bgpsentry evidence infer-asrel`.
+pub fn infer_asrel(
+    read: &crate::replay::ReadArgs,
+) -> anyhow::Result<bgpsentry_core::evidence::AsRelationships> {
+    use bgpsentry_core::model::{PeerTable, RouteEvent, RouteMessage};
+    struct Observe(bgpsentry_core::evidence::AsRelInference);
+    impl crate::ingest::mrt::Sink for Observe {
+        fn message(&mut self, msg: &RouteMessage, _peers: &PeerTable) {
+            if let RouteEvent::Update { attrs: Some(a), .. } = &msg.event {
+                if let Some(seq) = a.as_path.dedup_sequence() {
+                    self.0.observe(&seq);
+                }
+            }
+        }
+    }
+    let mut sink = Observe(bgpsentry_core::evidence::AsRelInference::new());
+    let read = crate::replay::ReadArgs { progress: false, ..read.clone() };
+    crate::replay::read_all(&read, &mut sink)?;
+    let rels = sink.0.infer();
+    tracing::info!(edges = rels.len(), stats = ?sink.0.stats(), "AS relationships inferred from the inputs");
+    Ok(rels)
 }

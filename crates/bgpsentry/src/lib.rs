@@ -4,11 +4,17 @@
 //! and (as they land) the event store, the Radar-compatible API and alerts.
 //! `main.rs` only parses arguments and maps outcomes to exit codes.
 
+pub mod alert;
+pub mod api;
 pub mod cli;
+pub mod daemon;
+pub mod detectors;
 pub mod dump;
 pub mod eval;
+pub mod evidence;
 pub mod ingest;
 pub mod pipeline;
 pub mod replay;
 pub mod run;
 pub mod simulate;
+pub mod store;

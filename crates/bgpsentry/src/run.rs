@@ -7,10 +7,8 @@
 //! | 2 | usage error (bad arguments) |
 //! | 3 | partial: damaged records or unreadable inputs were skipped, the rest was processed |
 
-use std::time::Duration;
-
 use crate::cli::{Cli, Command};
-use crate::replay::{Completeness, Discard, ReadArgs, print_summary, read_all};
+use crate::replay::Completeness;
 
 /// Exit code for a complete run.
 pub const EXIT_COMPLETE: i32 = 0;
@@ -31,23 +29,17 @@ pub fn exit_code(c: Completeness) -> i32 {
 /// Runs the command line; returns the exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
+        Command::Serve(args) => crate::api::cmd::run(&args),
+        Command::BenchApi(args) => crate::api::bench::run(&args),
+        Command::Run(args) => crate::daemon::run(&args),
         Command::Dump(args) => Ok(exit_code(crate::dump::run(&args)?)),
         Command::Simulate(args) => crate::simulate::run(&args),
         Command::Eval(args) => crate::eval::run(&args),
+        Command::Alert(args) => crate::alert::service::main(&args),
+        Command::Evidence(args) => crate::evidence::cmd::run(&args),
         Command::Replay(args) => {
-            let read = ReadArgs {
-                inputs: args.input.inputs.clone(),
-                collector: args.input.collector.clone(),
-                stall: Duration::from_secs(args.input.stall_timeout),
-                progress: !args.no_progress,
-            };
-            let (summary, _peers) = read_all(&read, &mut Discard)?;
-            if args.json {
-                println!("{}", serde_json::to_string(&summary)?);
-            } else {
-                print_summary(&summary);
-            }
-            Ok(exit_code(summary.status))
+            let evidence = crate::evidence::load(&args.evidence)?;
+            crate::detectors::run_replay(&args, evidence)
         }
     }
 }

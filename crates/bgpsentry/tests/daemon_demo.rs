@@ -1,0 +1,134 @@
+//! The offline quick start, end to end: `bgpsentry run --demo` simulates a
+//! hijack and a route leak, detects them, stores them, serves them through
+//! the Radar-compatible API and delivers alerts to a webhook receiver on
+//! 127.0.0.1 — what a new user sees on a machine with no network.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn demo_detects_stores_and_alerts_then_exits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_bgpsentry"))
+        .args([
+            "run",
+            "--demo",
+            "--exit-after-replay",
+            "--listen",
+            "127.0.0.1:0",
+            "--demo-dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .expect("run the demo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout {stdout}\nstderr {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The injected exact-prefix hijack: AS2148 takes AS11624's prefix, which
+    // has a ROA, so the alert says "high".
+    assert!(
+        stdout.contains("New BGP hijack 1: AS2148 announced 1 prefix(es) of AS11624 (high)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Resolved BGP hijack 1"), "{stdout}");
+    assert!(
+        stdout.contains("New BGP route leak 1 by AS2308"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("0 failed attempts"), "{stdout}");
+    assert!(dir.path().join("events.sqlite").exists());
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+fn get(url: &str) -> Option<Value> {
+    let resp = reqwest::blocking::get(url).ok()?;
+    resp.json().ok()
+}
+
+#[test]
+fn demo_serves_events_through_the_radar_api() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_bgpsentry"))
+        .args([
+            "run",
+            "--demo",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--demo-dir",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the daemon");
+    let _guard = KillOnDrop(child);
+    let base = format!("http://127.0.0.1:{port}/client/v4/radar/bgp");
+    let started = Instant::now();
+    let mut hijacks = Value::Null;
+    while started.elapsed() < Duration::from_secs(120) {
+        if let Some(v) = get(&format!(
+            "{base}/hijacks/events?per_page=10&sortBy=ID&sortOrder=DESC"
+        )) {
+            if v["result"]["events"]
+                .as_array()
+                .is_some_and(|e| !e.is_empty())
+            {
+                hijacks = v;
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(
+        hijacks["success"], true,
+        "no hijack served in time: {hijacks}"
+    );
+    let e = &hijacks["result"]["events"][0];
+    assert_eq!(e["hijacker_asn"], 2148);
+    assert_eq!(e["victim_asns"][0], 11624);
+    assert_eq!(e["prefixes"][0], "2a0e:150::/48");
+    let tags: Vec<&str> = e["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(tags.contains(&"rpki_new_origin_invalid"), "{tags:?}");
+    assert!(e["confidence_score"].as_i64().unwrap_or(0) >= 8);
+    assert!(hijacks["result"]["total_monitors"].as_u64().unwrap_or(0) > 0);
+
+    let leaks = get(&format!("{base}/leaks/events?leakAsn=2308")).unwrap_or_default();
+    let events = leaks["result"]["events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!events.is_empty(), "{leaks}");
+    assert!(
+        events
+            .iter()
+            .all(|l| l["leak_asn"] == 2308 && l["leak_type"] == 1)
+    );
+}
