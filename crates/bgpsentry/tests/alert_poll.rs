@@ -28,10 +28,13 @@ use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_bgpsentry");
 
+/// (endpoint, query, Authorization header)
+type Seen = (String, HashMap<String, String>, Option<String>);
+
 #[derive(Default)]
 struct Radar {
     events: Mutex<Vec<Value>>,
-    queries: Mutex<Vec<(String, HashMap<String, String>, Option<String>)>>,
+    queries: Mutex<Vec<Seen>>,
 }
 
 async fn hijacks(
@@ -50,7 +53,7 @@ async fn hijacks(
     let mut ev = r.events.lock().unwrap().clone();
     ev.sort_by_key(|e| std::cmp::Reverse(e["id"].as_u64().unwrap_or(u64::MAX)));
     if let Some(id) = q.get("eventId") {
-        ev.retain(|e| e["id"].to_string() == *id);
+        ev.retain(|e| e["id"].as_u64().map(|v| v.to_string()).as_deref() == Some(id.as_str()));
     }
     let per: usize = q.get("per_page").and_then(|v| v.parse().ok()).unwrap_or(10);
     let page: usize = q.get("page").and_then(|v| v.parse().ok()).unwrap_or(1);
@@ -343,4 +346,17 @@ async fn end_to_end_with_serve_and_kill_9_mid_delivery() {
     assert_eq!(rx.reqs().len(), 4);
     let _ = serve.kill();
     let _ = serve.wait();
+}
+
+#[test]
+fn example_config_parses() {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../etc/alert.example.toml");
+    let cfg = AlertConfig::load(&p).expect("etc/alert.example.toml");
+    assert_eq!(cfg.watches.len(), 2);
+    assert_eq!(cfg.channels.len(), 5);
+    // Typos are errors.
+    let bad = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace("min_confidence", "min_confidense");
+    assert!(AlertConfig::from_toml(&bad).is_err());
 }

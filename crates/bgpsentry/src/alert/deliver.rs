@@ -148,7 +148,8 @@ impl Engine {
                     .saturating_add(1),
             )));
         }
-        if rows.len() > budget && rows.len() > 1 && ch.supports_digest() {
+        // The last message a window allows carries everything due.
+        if rows.len() > 1 && (rows.len() > budget || budget == 1) && ch.supports_digest() {
             return self.send_digest(ch, rows, stats).await;
         }
         for row in rows.into_iter().take(budget) {
