@@ -90,6 +90,10 @@ pub struct ReplayArgs {
     /// Evidence for the confidence score.
     #[command(flatten)]
     pub evidence: crate::evidence::EvidenceArgs,
+    /// Also write every event change into this SQLite store (created if
+    /// needed), for `bgpsentry serve`.
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
 }
 
 /// Route-leak detector options of `replay` / `run` (see `docs/leaks.md`).

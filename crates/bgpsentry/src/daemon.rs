@@ -176,6 +176,32 @@ impl DaemonConfig {
     }
 }
 
+/// Stores what the API serves beside the events: the number of collector
+/// peers (`total_monitors`) and each involved AS's country and name
+/// (`asn_info`), from the as2org evidence.
+pub fn record_context(
+    store: &mut Store,
+    events: &[Event],
+    evidence: &bgpsentry_core::evidence::Evidence,
+    peers: usize,
+) -> anyhow::Result<()> {
+    store.set_total_monitors(u32::try_from(peers).unwrap_or(u32::MAX))?;
+    let mut info = Vec::new();
+    for e in events {
+        let asns: Vec<bgpsentry_core::model::Asn> = match e {
+            Event::Hijack(h) => h.involved().collect(),
+            Event::Leak(l) => l.leak_seg.clone(),
+        };
+        for a in asns {
+            let country = evidence.orgs.country(a).unwrap_or("").to_string();
+            let name = evidence.orgs.name(a).unwrap_or("").to_string();
+            info.push((a, country, name));
+        }
+    }
+    store.upsert_asn_info(&info)?;
+    Ok(())
+}
+
 /// Feeds changes to the store and the alerter.
 struct Outputs {
     store: StoreSink,
@@ -389,20 +415,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
             (summary, peers, events)
         };
         let (mut store, committed) = outputs.store.finish().context("writing events")?;
-        store.set_total_monitors(u32::try_from(peers.len()).unwrap_or(u32::MAX))?;
-        let mut info = Vec::new();
-        for e in &events {
-            let asns: Vec<bgpsentry_core::model::Asn> = match e {
-                Event::Hijack(h) => h.involved().collect(),
-                Event::Leak(l) => l.leak_seg.clone(),
-            };
-            for a in asns {
-                let country = evidence.orgs.country(a).unwrap_or("").to_string();
-                let name = evidence.orgs.name(a).unwrap_or("").to_string();
-                info.push((a, country, name));
-            }
-        }
-        store.upsert_asn_info(&info)?;
+        record_context(&mut store, &events, &evidence, peers.len())?;
         println!(
             "replayed {} records from {} inputs: {} events, {} changes stored in {}",
             summary.records,

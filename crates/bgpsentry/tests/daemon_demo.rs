@@ -132,3 +132,81 @@ fn demo_serves_events_through_the_radar_api() {
             .all(|l| l["leak_asn"] == 2308 && l["leak_type"] == 1)
     );
 }
+
+#[test]
+fn replay_into_a_store_then_serve_returns_the_same_events() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin = env!("CARGO_BIN_EXE_bgpsentry");
+    let data = dir.path().join("data");
+    let sim = Command::new(bin)
+        .args(["simulate", "--demo", "--out"])
+        .arg(&data)
+        .output()
+        .expect("simulate");
+    assert!(
+        sim.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sim.stderr)
+    );
+    let db = dir.path().join("events.sqlite");
+    let replay = Command::new(bin)
+        .args(["replay", "--json", "--db"])
+        .arg(&db)
+        .arg("--asrel")
+        .arg(data.join("as-rel.txt"))
+        .arg(data.join("mrt"))
+        .output()
+        .expect("replay");
+    assert_eq!(
+        replay.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    let replayed: Vec<Value> = String::from_utf8_lossy(&replay.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["kind"] == "hijack")
+        .collect();
+    assert!(!replayed.is_empty());
+
+    let port = free_port();
+    let child = Command::new(bin)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--db"])
+        .arg(&db)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let _guard = KillOnDrop(child);
+    let url = format!(
+        "http://127.0.0.1:{port}/client/v4/radar/bgp/hijacks/events?sortBy=ID&sortOrder=ASC"
+    );
+    let started = Instant::now();
+    let mut served = None;
+    while started.elapsed() < Duration::from_secs(60) && served.is_none() {
+        served = get(&url);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let served = served.expect("serve answered");
+    let events = served["result"]["events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(events.len(), replayed.len());
+    for (s, r) in events.iter().zip(&replayed) {
+        for k in [
+            "id",
+            "hijacker_asn",
+            "victim_asns",
+            "prefixes",
+            "confidence_score",
+            "min_hijack_ts",
+            "max_hijack_ts",
+            "tags",
+            "peer_ip_count",
+        ] {
+            assert_eq!(s[k], r[k], "field {k}");
+        }
+    }
+}
