@@ -214,10 +214,26 @@ pub fn run_replay(args: &ReplayArgs, evidence: Evidence) -> anyhow::Result<i32> 
         // the hijack tags use them (`asrel_*`, docs/tags.md).
         evidence.asrel = crate::cli::infer_asrel(&read)?;
     }
-    let detectors = build(&detect, Arc::new(evidence))?;
-    let mut sink = DetectSink::new(detectors, Vec::new());
-    let (summary, _peers) = read_all(&read, &mut sink)?;
+    let evidence = Arc::new(evidence);
+    let detectors = build(&detect, evidence.clone())?;
+    let mut store_sink = match &args.db {
+        Some(p) => Some(crate::store::StoreSink::new(
+            crate::store::Store::open(p).with_context(|| format!("opening store {}", p.display()))?,
+            0,
+        )),
+        None => None,
+    };
+    let outputs: Vec<&mut dyn crate::pipeline::ChangeSink> = store_sink
+        .iter_mut()
+        .map(|s| s as &mut dyn crate::pipeline::ChangeSink)
+        .collect();
+    let mut sink = DetectSink::new(detectors, outputs);
+    let (summary, peers) = read_all(&read, &mut sink)?;
     let (events, changes) = sink.finish();
+    if let Some(s) = store_sink {
+        let (mut store, _committed) = s.finish().context("writing events to the store")?;
+        crate::daemon::record_context(&mut store, &events, &evidence, peers.len())?;
+    }
     if args.json {
         for e in &events {
             println!("{}", serde_json::to_string(e)?);
