@@ -207,18 +207,18 @@ impl<K: AsKnowledge> LeakDetector<K> {
             self.stats.leaked_announcements += 1;
             if let Some(a) = self.aggs.get_mut(&slot) {
                 a.add(msg.ts, msg.peer, n.prefix, &attrs.origins, caps);
-                if a.wants_sample(msg.peer, caps) {
-                    if let Some(info) = peers.info(msg.peer) {
-                        a.sampled_peers.push(msg.peer);
-                        a.samples.push(SamplePath {
-                            collector: peers.collector_name(info.collector).to_string(),
-                            peer_ip: info.ip,
-                            peer_asn: info.asn,
-                            prefix: n.prefix.to_string(),
-                            as_path: attrs.as_path.to_string(),
-                            ts: msg.ts,
-                        });
-                    }
+                if a.wants_sample(msg.peer, caps)
+                    && let Some(info) = peers.info(msg.peer)
+                {
+                    a.sampled_peers.push(msg.peer);
+                    a.samples.push(SamplePath {
+                        collector: peers.collector_name(info.collector).to_string(),
+                        peer_ip: info.ip,
+                        peer_asn: info.asn,
+                        prefix: n.prefix.to_string(),
+                        as_path: attrs.as_path.to_string(),
+                        ts: msg.ts,
+                    });
                 }
             }
         }
@@ -269,10 +269,10 @@ impl<K: AsKnowledge> Detector for LeakDetector<K> {
                 for n in withdrawn {
                     self.withdraw((msg.peer, n.prefix, n.path_id), msg.ts, out);
                 }
-                if let Some(attrs) = attrs {
-                    if !announced.is_empty() {
-                        self.announce(msg, peers, announced, attrs, out);
-                    }
+                if let Some(attrs) = attrs
+                    && !announced.is_empty()
+                {
+                    self.announce(msg, peers, announced, attrs, out);
                 }
             }
             RouteEvent::PeerState { .. } => {
