@@ -59,6 +59,8 @@ impl Store {
         let mut conn = Connection::open_with_flags(&path, flags)?;
         schema::configure(&conn)?;
         schema::migrate(&mut conn)?;
+        // Refresh planner statistics where SQLite thinks it worthwhile.
+        conn.execute_batch("PRAGMA optimize")?;
         Ok(Store { conn, path })
     }
 

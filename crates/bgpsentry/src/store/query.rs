@@ -214,26 +214,36 @@ fn prefix_sql(kind: i64, p: &PrefixFilter, sql: &mut Sql) {
             ],
         )
     };
-    let (cond, params) = match p.mode {
-        PrefixMatch::Exact => (
+    let exact = || {
+        (
             "prefix = ?".to_string(),
             vec![Value::Text(key.text.clone())],
-        ),
-        PrefixMatch::Covering => covering(),
-        PrefixMatch::MoreSpecific => inside(),
+        )
+    };
+    // The address-range lookup names its index: without statistics the
+    // planner may prefer scanning the primary key on `kind` alone.
+    let sub = |(cond, params): (String, Vec<Value>), hint: &str| {
+        let mut all = vec![Value::Integer(kind)];
+        all.extend(params);
+        (
+            format!(
+                "e.id IN (SELECT event_id FROM event_prefixes {hint} WHERE kind = ? AND {cond})"
+            ),
+            all,
+        )
+    };
+    let (cond, params) = match p.mode {
+        PrefixMatch::Exact => sub(exact(), ""),
+        PrefixMatch::Covering => sub(covering(), ""),
+        PrefixMatch::MoreSpecific => sub(inside(), "INDEXED BY event_prefixes_range"),
         PrefixMatch::Any => {
-            let (a, mut pa) = covering();
-            let (b, pb) = inside();
+            let (a, mut pa) = sub(covering(), "");
+            let (b, pb) = sub(inside(), "INDEXED BY event_prefixes_range");
             pa.extend(pb);
             (format!("({a} OR {b})"), pa)
         }
     };
-    let mut all = vec![Value::Integer(kind)];
-    all.extend(params);
-    sql.push(
-        format!("e.id IN (SELECT event_id FROM event_prefixes WHERE kind = ? AND {cond})"),
-        all,
-    );
+    sql.push(cond, params);
 }
 
 impl HijackQuery {

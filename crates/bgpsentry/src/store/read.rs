@@ -199,7 +199,7 @@ impl Reader {
             (ROLE_LEAKER, ROLE_SEGMENT)
         };
         let mut st = self.conn.prepare_cached(
-            "SELECT asn FROM event_asns WHERE kind = ?1 AND event_id = ?2 AND role IN (?3, ?4)
+            "SELECT asn FROM event_asns INDEXED BY event_asns_event WHERE kind = ?1 AND event_id = ?2 AND role IN (?3, ?4)
              ORDER BY role, asn",
         )?;
         let rows = st.query_map(params![kind, id, a, b], |r| r.get::<_, i64>(0))?;

@@ -225,9 +225,11 @@ fn write_leak(tx: &Transaction<'_>, ts: Timestamp, e: &LeakEvent) -> Result<()> 
 }
 
 fn clear_joins(tx: &Transaction<'_>, kind: i64, id: i64) -> Result<()> {
+    // INDEXED BY: without statistics the planner may scan the primary key
+    // on `kind` alone, which would make every write O(events).
     for table in ["event_asns", "event_countries", "event_prefixes"] {
         tx.prepare_cached(&format!(
-            "DELETE FROM {table} WHERE kind = ?1 AND event_id = ?2"
+            "DELETE FROM {table} INDEXED BY {table}_event WHERE kind = ?1 AND event_id = ?2"
         ))?
         .execute(params![kind, id])?;
     }
