@@ -164,10 +164,10 @@ pub fn infer_asrel(
     struct Observe(bgpsentry_core::evidence::AsRelInference);
     impl crate::ingest::mrt::Sink for Observe {
         fn message(&mut self, msg: &RouteMessage, _peers: &PeerTable) {
-            if let RouteEvent::Update { attrs: Some(a), .. } = &msg.event {
-                if let Some(seq) = a.as_path.dedup_sequence() {
-                    self.0.observe(&seq);
-                }
+            if let RouteEvent::Update { attrs: Some(a), .. } = &msg.event
+                && let Some(seq) = a.as_path.dedup_sequence()
+            {
+                self.0.observe(&seq);
             }
         }
     }
