@@ -20,7 +20,14 @@
 //! ([`tags`]), so the operator can still see them at low confidence.
 //!
 //! Events aggregate per (hijacker, victim set) while any peer carries them
-//! (see [`event`]); `docs/events.md` documents the lifecycle.
+//! (see [`event`]); `docs/events.md` documents the lifecycle. Precision
+//! controls, all in [`HijackConfig`]: an event is *pending* (no id, no
+//! change reported) until `min_peers` distinct collector peers carried it;
+//! an ended event is kept `rejoin_secs` so a returning route rejoins it; an
+//! optional warm-up learns the origins widely seen at the start of the
+//! stream. Optionally (`forged_origin`), the established origin behind a
+//! never-seen neighbour raises a forged-origin event (`event_type` 2) with
+//! the neighbour as the suspect.
 
 pub mod event;
 pub mod tags;
