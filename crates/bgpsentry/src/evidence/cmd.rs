@@ -60,7 +60,7 @@ pub struct CheckArgs {
 /// `bgpsentry evidence infer-asrel`.
 #[derive(Debug, Args)]
 pub struct InferArgs {
-    /// MRT files or http(s) URLs (RIB dumps or updates; raw, gzip, bzip2).
+    /// MRT files, directories (every file inside) or http(s) URLs (RIB dumps or updates; raw, gzip, bzip2).
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
     /// Where to write the relationships (CAIDA serial-1).
@@ -235,7 +235,9 @@ fn infer(a: &InferArgs) -> anyhow::Result<i32> {
     let start = Instant::now();
     let mut inf = AsRelInference::new();
     let timeout = std::time::Duration::from_secs(a.timeout.max(1));
-    for src in &a.inputs {
+    let inputs = crate::ingest::inputs::expand(&a.inputs)?;
+    for input in &inputs {
+        let src = &input.name();
         let r = open(src, timeout)?;
         let n = inf
             .observe_mrt(r)
