@@ -7,8 +7,10 @@ use tracing_subscriber::EnvFilter;
 fn main() {
     let cli = bgpsentry::cli::Cli::parse();
     let level = match cli.verbose {
-        0 => "warn",
-        1 => "info",
+        // bgpkit-parser warns about every malformed attribute it repairs;
+        // our own damage reports already name the file and offset.
+        0 => "warn,bgpkit_parser=error",
+        1 => "info,bgpkit_parser=error",
         _ => "debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));

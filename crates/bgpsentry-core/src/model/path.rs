@@ -84,13 +84,11 @@ impl AsPath {
                         return smallvec::smallvec![*a];
                     }
                 }
-                Segment::Set(v) => {
-                    if !v.is_empty() {
-                        let mut o: Origins = v.iter().copied().collect();
-                        o.sort_unstable();
-                        o.dedup();
-                        return o;
-                    }
+                Segment::Set(v) if !v.is_empty() => {
+                    let mut o: Origins = v.iter().copied().collect();
+                    o.sort_unstable();
+                    o.dedup();
+                    return o;
                 }
                 _ => {}
             }

@@ -61,7 +61,11 @@ impl PathAttrs {
 }
 
 /// What happened, per message.
+///
+/// Nearly every message is an `Update`, so its prefixes stay inline rather
+/// than behind a `Box` (which would cost an allocation per message).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)]
 pub enum RouteEvent {
     /// An UPDATE (or one RIB entry of a table dump): withdrawals first, then
     /// announcements sharing `attrs`.

@@ -248,15 +248,15 @@ impl StreamDecoder {
                         u.withdrawn_prefixes.iter().map(nlri).collect();
                     let mut announced: SmallVec<[Nlri; 4]> =
                         u.announced_prefixes.iter().map(nlri).collect();
-                    if let Some(n) = u.attributes.get_unreachable_nlri() {
-                        if n.safi == Safi::Unicast {
-                            withdrawn.extend(n.prefixes.iter().map(nlri));
-                        }
+                    if let Some(n) = u.attributes.get_unreachable_nlri()
+                        && n.safi == Safi::Unicast
+                    {
+                        withdrawn.extend(n.prefixes.iter().map(nlri));
                     }
-                    if let Some(n) = u.attributes.get_reachable_nlri() {
-                        if n.safi == Safi::Unicast {
-                            announced.extend(n.prefixes.iter().map(nlri));
-                        }
+                    if let Some(n) = u.attributes.get_reachable_nlri()
+                        && n.safi == Safi::Unicast
+                    {
+                        announced.extend(n.prefixes.iter().map(nlri));
                     }
                     if withdrawn.is_empty() && announced.is_empty() {
                         return out;
