@@ -23,7 +23,7 @@ use bgpsentry_core::evidence::{Evidence, OrgTable};
 use bgpsentry_core::model::{
     Asn, Event, EventChange, HijackEvent, PeerTable, RouteMessage, Timestamp,
 };
-use bgpsentry_core::mrt::{Decoded, RecordReader, StreamDecoder, decompress};
+use bgpsentry_core::mrt::{RecordReader, StreamDecoder, decompress};
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
 
@@ -88,10 +88,10 @@ fn window() -> Vec<PathBuf> {
 fn infer_asrel(msgs: &[RouteMessage]) -> bgpsentry_core::evidence::AsRelationships {
     let mut inf = bgpsentry_core::evidence::AsRelInference::new();
     for m in msgs {
-        if let bgpsentry_core::model::RouteEvent::Update { attrs: Some(a), .. } = &m.event {
-            if let Some(seq) = a.as_path.dedup_sequence() {
-                inf.observe(&seq);
-            }
+        if let bgpsentry_core::model::RouteEvent::Update { attrs: Some(a), .. } = &m.event
+            && let Some(seq) = a.as_path.dedup_sequence()
+        {
+            inf.observe(&seq);
         }
     }
     inf.infer()
@@ -297,15 +297,7 @@ fn buckets(events: &[HijackEvent]) -> String {
 fn youtube_2008_12h_precision_steps() {
     let orgs = orgs();
     let (msgs, peers) = load_all(&inputs());
-    let mut inf = bgpsentry_core::evidence::AsRelInference::new();
-    for m in &msgs {
-        if let bgpsentry_core::model::RouteEvent::Update { attrs: Some(a), .. } = &m.event {
-            if let Some(seq) = a.as_path.dedup_sequence() {
-                inf.observe(&seq);
-            }
-        }
-    }
-    let asrel = inf.infer();
+    let asrel = infer_asrel(&msgs);
     println!(
         "{} messages, {} inferred relationships",
         msgs.len(),
@@ -380,8 +372,7 @@ fn youtube_2008_12h_precision_steps() {
         ),
     ];
     println!(
-        "{:<12} {}",
-        "step", " <0 |    0 |    1 |    2 |    3 |    4 |    5 |    6 |    7 |  >=8 | total"
+        "step          <0 |    0 |    1 |    2 |    3 |    4 |    5 |    6 |    7 |  >=8 | total"
     );
     for (name, cfg, with_rel) in steps {
         let ev = Evidence {

@@ -436,27 +436,27 @@ impl HijackDetector {
         let forged = hit.event_type == hijack_type::FORGED_ORIGIN;
         let key: EventKey = (origin, hit.victims, forged);
         let mut found = self.by_key.get(&key).copied();
-        if let Some(k) = found {
-            if !self.events.contains_key(&k) {
-                // ended: rejoin within the window, else forget it
-                match self.ended.remove(&k) {
-                    Some(mut e)
-                        if e.ended_ts
-                            .is_some_and(|end| ts.secs_since(end) <= self.cfg.rejoin_secs) =>
-                    {
-                        e.ended_ts = None;
-                        self.events.insert(k, e);
-                        self.stats.events_rejoined += 1;
-                        touched.entry(k).or_default().rejoined = true;
-                    }
-                    Some(e) => {
-                        if !e.is_published() {
-                            self.stats.pending_dropped += 1;
-                        }
-                        found = None;
-                    }
-                    None => found = None,
+        if let Some(k) = found
+            && !self.events.contains_key(&k)
+        {
+            // ended: rejoin within the window, else forget it
+            match self.ended.remove(&k) {
+                Some(mut e)
+                    if e.ended_ts
+                        .is_some_and(|end| ts.secs_since(end) <= self.cfg.rejoin_secs) =>
+                {
+                    e.ended_ts = None;
+                    self.events.insert(k, e);
+                    self.stats.events_rejoined += 1;
+                    touched.entry(k).or_default().rejoined = true;
                 }
+                Some(e) => {
+                    if !e.is_published() {
+                        self.stats.pending_dropped += 1;
+                    }
+                    found = None;
+                }
+                None => found = None,
             }
         }
         let id = match found {
