@@ -1,5 +1,11 @@
 //! Getting BGP into the core: MRT archives (files, directories, URLs) now;
 //! RIS Live, BMP and BGP sessions join here as sources.
 
+pub mod bgp_speaker;
+pub mod bmp;
+pub mod follow;
+pub mod health;
 pub mod inputs;
+pub mod live;
 pub mod mrt;
+pub mod rislive;
