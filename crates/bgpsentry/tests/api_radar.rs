@@ -504,6 +504,12 @@ async fn paging_is_stable_while_events_arrive() {
     }
     let want: Vec<u64> = (top - 39..=top).rev().collect();
     assert_eq!(seen, want);
+    // total_count follows writes (the count cache is invalidated by commits).
+    let (_, v) = srv.json(&format!("{H}?per_page=1")).await;
+    assert_eq!(v["result_info"]["total_count"].as_u64(), Some(next_id - 1));
+    put_hijacks(&mut store, vec![hijack(next_id, base, 8)]);
+    let (_, v) = srv.json(&format!("{H}?per_page=1")).await;
+    assert_eq!(v["result_info"]["total_count"].as_u64(), Some(next_id));
     // Updates of existing events (confidence changes) never move them in ID order.
     let mut e = hijack(5, base, 12);
     e.confidence_score = 12;

@@ -80,7 +80,8 @@ pub fn run(args: &BenchApiArgs) -> anyhow::Result<i32> {
     }
     let samples = Samples::load(&store)?;
     drop(store);
-    let pool = ReadPool::open(&args.db, args.readers)?;
+    // Worst case: no total_count cache, every count is computed.
+    let pool = ReadPool::open_with(&args.db, args.readers, false)?;
     let state = AppState::new(pool, Tokens::default(), Clock::Wall);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

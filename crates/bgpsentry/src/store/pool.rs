@@ -20,8 +20,18 @@ pub struct ReadPool {
 impl ReadPool {
     /// Opens `size` readers (at least one) on the store at `path`.
     pub fn open(path: impl AsRef<Path>, size: usize) -> Result<ReadPool> {
+        Self::open_with(path, size, true)
+    }
+
+    /// Like [`ReadPool::open`], choosing whether `total_count`s are cached
+    /// between writes.
+    pub fn open_with(path: impl AsRef<Path>, size: usize, cache_counts: bool) -> Result<ReadPool> {
         let readers = (0..size.max(1))
-            .map(|_| Reader::open(path.as_ref()).map(Mutex::new))
+            .map(|_| {
+                let mut r = Reader::open(path.as_ref())?;
+                r.set_count_cache(cache_counts);
+                Ok(Mutex::new(r))
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(ReadPool {
             readers,

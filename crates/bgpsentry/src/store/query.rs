@@ -142,12 +142,45 @@ pub struct Sql {
     pub conds: Vec<String>,
     /// Positional parameters, in order of their `?`.
     pub params: Vec<Value>,
+    /// A cheaper way to count the matches when the only condition is one
+    /// join-table lookup: the count straight from that table's index.
+    pub join_count: Option<(String, Vec<Value>)>,
 }
 
 impl Sql {
     fn push(&mut self, cond: impl Into<String>, params: impl IntoIterator<Item = Value>) {
         self.conds.push(cond.into());
         self.params.extend(params);
+    }
+
+    /// A join-table condition `e.id IN (SELECT event_id FROM <from> WHERE
+    /// <cond>)`; `distinct` when an event can match on several rows.
+    fn push_join(&mut self, from: &str, cond: &str, params: Vec<Value>, distinct: bool) {
+        let count = if distinct {
+            "count(DISTINCT event_id)"
+        } else {
+            "count(*)"
+        };
+        self.join_count = Some((
+            format!("SELECT {count} FROM {from} WHERE {cond}"),
+            params.clone(),
+        ));
+        self.push(
+            format!("e.id IN (SELECT event_id FROM {from} WHERE {cond})"),
+            params,
+        );
+    }
+
+    /// The count query: the join table's own count when that is the only
+    /// condition, else a count over the event table.
+    pub fn count_query(&self, table: &str) -> (String, &[Value]) {
+        match &self.join_count {
+            Some((sql, params)) if self.conds.len() == 1 => (sql.clone(), params),
+            _ => (
+                format!("SELECT count(*) FROM {table} e {}", self.where_clause()),
+                &self.params,
+            ),
+        }
     }
 
     /// `WHERE ...` or the empty string.
@@ -171,15 +204,19 @@ fn common_sql(kind: i64, c: &Common, sql: &mut Sql) {
         sql.push("e.id <= ?", [Value::Integer(id)]);
     }
     if let Some(asn) = c.involved {
-        sql.push(
-            "e.id IN (SELECT event_id FROM event_asns WHERE kind = ? AND asn = ?)",
-            [Value::Integer(kind), Value::Integer(i64::from(asn))],
+        sql.push_join(
+            "event_asns",
+            "kind = ? AND asn = ?",
+            vec![Value::Integer(kind), Value::Integer(i64::from(asn))],
+            false,
         );
     }
     if let Some(cc) = &c.country {
-        sql.push(
-            "e.id IN (SELECT event_id FROM event_countries WHERE kind = ? AND cc = ?)",
-            [Value::Integer(kind), Value::Text(cc.clone())],
+        sql.push_join(
+            "event_countries",
+            "kind = ? AND cc = ?",
+            vec![Value::Integer(kind), Value::Text(cc.clone())],
+            false,
         );
     }
     if let Some(p) = &c.prefix {
@@ -221,29 +258,45 @@ fn prefix_sql(kind: i64, p: &PrefixFilter, sql: &mut Sql) {
         )
     };
     // The address-range lookup names its index: without statistics the
-    // planner may prefer scanning the primary key on `kind` alone.
-    let sub = |(cond, params): (String, Vec<Value>), hint: &str| {
+    // planner may prefer scanning the primary key on `kind` alone. An event
+    // can have several prefixes in a range, hence DISTINCT counts there.
+    let with_kind = |cond: String, params: Vec<Value>| {
         let mut all = vec![Value::Integer(kind)];
         all.extend(params);
-        (
-            format!(
-                "e.id IN (SELECT event_id FROM event_prefixes {hint} WHERE kind = ? AND {cond})"
-            ),
-            all,
-        )
+        (format!("kind = ? AND {cond}"), all)
     };
-    let (cond, params) = match p.mode {
-        PrefixMatch::Exact => sub(exact(), ""),
-        PrefixMatch::Covering => sub(covering(), ""),
-        PrefixMatch::MoreSpecific => sub(inside(), "INDEXED BY event_prefixes_range"),
-        PrefixMatch::Any => {
-            let (a, mut pa) = sub(covering(), "");
-            let (b, pb) = sub(inside(), "INDEXED BY event_prefixes_range");
-            pa.extend(pb);
-            (format!("({a} OR {b})"), pa)
+    let range = "event_prefixes INDEXED BY event_prefixes_range";
+    match p.mode {
+        PrefixMatch::Exact => {
+            let (c, v) = exact();
+            let (c, v) = with_kind(c, v);
+            sql.push_join("event_prefixes", &c, v, false);
         }
-    };
-    sql.push(cond, params);
+        PrefixMatch::Covering => {
+            let (c, v) = covering();
+            let (c, v) = with_kind(c, v);
+            sql.push_join("event_prefixes", &c, v, true);
+        }
+        PrefixMatch::MoreSpecific => {
+            let (c, v) = inside();
+            let (c, v) = with_kind(c, v);
+            sql.push_join(range, &c, v, true);
+        }
+        PrefixMatch::Any => {
+            let (a, pa) = covering();
+            let (a, pa) = with_kind(a, pa);
+            let (b, pb) = inside();
+            let (b, pb) = with_kind(b, pb);
+            let mut all = pa;
+            all.extend(pb);
+            sql.push(
+                format!(
+                    "(e.id IN (SELECT event_id FROM event_prefixes WHERE {a}) OR e.id IN (SELECT event_id FROM {range} WHERE {b}))"
+                ),
+                all,
+            );
+        }
+    }
 }
 
 impl HijackQuery {
@@ -255,13 +308,15 @@ impl HijackQuery {
             sql.push("e.hijacker_asn = ?", [Value::Integer(i64::from(asn))]);
         }
         if let Some(asn) = self.victim {
-            sql.push(
-                "e.id IN (SELECT event_id FROM event_asns WHERE kind = ? AND asn = ? AND role = ?)",
-                [
+            sql.push_join(
+                "event_asns",
+                "kind = ? AND asn = ? AND role & ? != 0",
+                vec![
                     Value::Integer(KIND_HIJACK),
                     Value::Integer(i64::from(asn)),
                     Value::Integer(ROLE_VICTIM),
                 ],
+                false,
             );
         }
         if let Some(c) = self.min_confidence {

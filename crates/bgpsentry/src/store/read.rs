@@ -1,6 +1,8 @@
 //! The read side: list pages, event details with history, `asn_info`,
 //! settings and counts. A [`Reader`] is one read-only connection.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::Path;
 
 use bgpsentry_core::model::{HijackEvent, LeakEvent, Timestamp};
@@ -86,7 +88,20 @@ pub struct Counts {
 /// A read-only connection to the store.
 pub struct Reader {
     conn: Connection,
+    counts: RefCell<CountCache>,
+    cache_counts: bool,
 }
+
+/// `total_count`s of recent queries, valid while `PRAGMA data_version`
+/// (which changes whenever another connection commits) stays the same.
+#[derive(Default)]
+struct CountCache {
+    version: i64,
+    map: HashMap<String, i64>,
+}
+
+/// Entries kept before the cache starts over.
+const COUNT_CACHE_MAX: usize = 1024;
 
 impl std::fmt::Debug for Reader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -104,7 +119,50 @@ impl Reader {
         let conn = Connection::open_with_flags(path, flags)?;
         schema::configure(&conn)?;
         conn.pragma_update(None, "query_only", "ON")?;
-        Ok(Reader { conn })
+        Ok(Reader {
+            conn,
+            counts: RefCell::default(),
+            cache_counts: true,
+        })
+    }
+
+    /// Turns the `total_count` cache on (the default) or off (to measure
+    /// worst-case latency).
+    pub fn set_count_cache(&mut self, on: bool) {
+        self.cache_counts = on;
+    }
+
+    fn count(&self, sql: &str, params: &[Value]) -> Result<i64> {
+        let run = || -> Result<i64> {
+            Ok(self
+                .conn
+                .prepare_cached(sql)?
+                .query_row(params_from_iter(params.iter()), |r| r.get(0))?)
+        };
+        if !self.cache_counts {
+            return run();
+        }
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        let key = format!("{sql}\u{0}{params:?}");
+        if let Ok(mut c) = self.counts.try_borrow_mut() {
+            if c.version != version {
+                c.map.clear();
+                c.version = version;
+            }
+            if let Some(n) = c.map.get(&key) {
+                return Ok(*n);
+            }
+        }
+        let n = run()?;
+        if let Ok(mut c) = self.counts.try_borrow_mut() {
+            if c.map.len() >= COUNT_CACHE_MAX {
+                c.map.clear();
+            }
+            c.map.insert(key, n);
+        }
+        Ok(n)
     }
 
     /// The connection, for diagnostics.
@@ -154,10 +212,8 @@ impl Reader {
         per_page: u32,
     ) -> Result<Page> {
         let w = sql.where_clause();
-        let total: i64 = self
-            .conn
-            .prepare_cached(&format!("SELECT count(*) FROM {table} e {w}"))?
-            .query_row(params_from_iter(sql.params.iter()), |r| r.get(0))?;
+        let (count_sql, count_params) = sql.count_query(table);
+        let total = self.count(&count_sql, count_params)?;
         let offset = i64::from(page.saturating_sub(1)) * i64::from(per_page);
         let mut params: Vec<Value> = sql.params.clone();
         params.push(Value::Integer(i64::from(per_page)));
@@ -193,16 +249,16 @@ impl Reader {
     /// Appends the displayed ASNs of an event (hijacker and victims, or the
     /// leak segment), without duplicates.
     fn event_asns(&self, kind: i64, id: i64, out: &mut Vec<u32>) -> Result<()> {
-        let (a, b) = if kind == KIND_HIJACK {
-            (ROLE_HIJACKER, ROLE_VICTIM)
+        let mask = if kind == KIND_HIJACK {
+            ROLE_HIJACKER | ROLE_VICTIM
         } else {
-            (ROLE_LEAKER, ROLE_SEGMENT)
+            ROLE_LEAKER | ROLE_SEGMENT
         };
         let mut st = self.conn.prepare_cached(
-            "SELECT asn FROM event_asns INDEXED BY event_asns_event WHERE kind = ?1 AND event_id = ?2 AND role IN (?3, ?4)
-             ORDER BY role, asn",
+            "SELECT asn FROM event_asns INDEXED BY event_asns_event
+             WHERE kind = ?1 AND event_id = ?2 AND role & ?3 != 0 ORDER BY role & ?3, asn",
         )?;
-        let rows = st.query_map(params![kind, id, a, b], |r| r.get::<_, i64>(0))?;
+        let rows = st.query_map(params![kind, id, mask], |r| r.get::<_, i64>(0))?;
         for asn in rows {
             let asn = u32::try_from(asn?).unwrap_or(0);
             if !out.contains(&asn) {

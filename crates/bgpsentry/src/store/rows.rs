@@ -14,16 +14,19 @@ pub const KIND_HIJACK: i64 = 0;
 /// `kind` column value of leak rows.
 pub const KIND_LEAK: i64 = 1;
 
-/// `event_asns.role`: the hijacker.
-pub const ROLE_HIJACKER: i64 = 0;
-/// `event_asns.role`: a victim (expected origin).
-pub const ROLE_VICTIM: i64 = 1;
-/// `event_asns.role`: the leaker (`by` of the segment).
-pub const ROLE_LEAKER: i64 = 2;
-/// `event_asns.role`: `from` or `to` of the leak segment.
-pub const ROLE_SEGMENT: i64 = 3;
-/// `event_asns.role`: an origin of a leaked prefix.
-pub const ROLE_ORIGIN: i64 = 4;
+// `event_asns.role` is a set of these flags: one row per (event, ASN), so
+// that counting an ASN's events is a plain index range count.
+
+/// Role flag: the hijacker.
+pub const ROLE_HIJACKER: i64 = 1;
+/// Role flag: a victim (expected origin).
+pub const ROLE_VICTIM: i64 = 2;
+/// Role flag: the leaker (`by` of the segment).
+pub const ROLE_LEAKER: i64 = 4;
+/// Role flag: `from` or `to` of the leak segment.
+pub const ROLE_SEGMENT: i64 = 8;
+/// Role flag: an origin of a leaked prefix.
+pub const ROLE_ORIGIN: i64 = 16;
 
 /// A prefix as stored in `event_prefixes`.
 #[derive(Clone, Debug, PartialEq, Eq)]

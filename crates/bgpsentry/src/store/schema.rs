@@ -10,7 +10,7 @@
 //! * `hijack_docs`, `leak_docs`: the event as served (`list_json`, Radar's
 //!   fields plus small extras) and the bulky extras (`extra_json`: sample
 //!   paths, leaked prefixes and origins) for the detail endpoint.
-//! * `event_asns(kind, asn, event_id, role)`, `event_countries`,
+//! * `event_asns(kind, asn, event_id, role flags)`, `event_countries`,
 //!   `event_prefixes`: join tables for the many-valued filters.
 //! * `event_changes`: the history of every event.
 //! * `asn_info`, `meta`.
@@ -37,6 +37,7 @@ CREATE TABLE hijacks (
 CREATE INDEX hijacks_confidence ON hijacks(confidence, id);
 CREATE INDEX hijacks_time ON hijacks(min_ts, id);
 CREATE INDEX hijacks_hijacker ON hijacks(hijacker_asn, id);
+CREATE INDEX hijacks_ids ON hijacks(id);
 CREATE INDEX hijacks_retention ON hijacks(max_ts) WHERE finished = 1;
 CREATE TABLE hijack_docs (
     id INTEGER PRIMARY KEY,
@@ -62,6 +63,7 @@ CREATE INDEX leaks_leak_count ON leaks(leak_count, id);
 CREATE INDEX leaks_peer_count ON leaks(peer_count, id);
 CREATE INDEX leaks_prefix_count ON leaks(prefix_count, id);
 CREATE INDEX leaks_origin_count ON leaks(origin_count, id);
+CREATE INDEX leaks_ids ON leaks(id);
 CREATE INDEX leaks_retention ON leaks(max_ts) WHERE finished = 1;
 CREATE TABLE leak_docs (
     id INTEGER PRIMARY KEY,
@@ -74,7 +76,7 @@ CREATE TABLE event_asns (
     asn INTEGER NOT NULL,
     event_id INTEGER NOT NULL,
     role INTEGER NOT NULL,
-    PRIMARY KEY (kind, asn, event_id, role)
+    PRIMARY KEY (kind, asn, event_id)
 ) WITHOUT ROWID;
 CREATE INDEX event_asns_event ON event_asns(kind, event_id);
 

@@ -245,7 +245,8 @@ fn write_joins<'a>(
     prefixes: impl Iterator<Item = &'a String>,
 ) -> Result<()> {
     let mut st = tx.prepare_cached(
-        "INSERT OR IGNORE INTO event_asns(kind, asn, event_id, role) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO event_asns(kind, asn, event_id, role) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(kind, asn, event_id) DO UPDATE SET role = role | excluded.role",
     )?;
     for (asn, role) in asns {
         st.execute(params![kind, i64::from(asn.0), id, role])?;
