@@ -94,6 +94,11 @@ pub struct ReplayArgs {
     /// needed), for `bgpsentry serve`.
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
+    /// When relationships are inferred (no --asrel), keep up to this many
+    /// decoded messages from the first pass in memory for the detection
+    /// pass (about 0.4 KiB each); larger inputs are read twice.
+    #[arg(long, value_name = "N", default_value_t = 4_000_000)]
+    pub max_cached_messages: usize,
 }
 
 /// Route-leak detector options of `replay` / `run` (see `docs/leaks.md`).
@@ -149,7 +154,9 @@ impl LeakArgs {
             ..Default::default()
         };
         c.check.min_confidence = self.leak_min_confidence;
-        c.check.route_servers.extend(self.leak_route_servers.iter().copied());
+        c.check
+            .route_servers
+            .extend(self.leak_route_servers.iter().copied());
         c
     }
 }
@@ -172,7 +179,10 @@ pub fn infer_asrel(
         }
     }
     let mut sink = Observe(bgpsentry_core::evidence::AsRelInference::new());
-    let read = crate::replay::ReadArgs { progress: false, ..read.clone() };
+    let read = crate::replay::ReadArgs {
+        progress: false,
+        ..read.clone()
+    };
     crate::replay::read_all(&read, &mut sink)?;
     let rels = sink.0.infer();
     tracing::info!(edges = rels.len(), stats = ?sink.0.stats(), "AS relationships inferred from the inputs");

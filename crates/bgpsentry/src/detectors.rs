@@ -191,10 +191,73 @@ pub fn build(args: &DetectArgs, evidence: Arc<Evidence>) -> anyhow::Result<Vec<B
         v.push(Box::new(hijack_detector(args, evidence.clone())?));
     }
     if !args.leak.no_leak {
-        let ev = args.leak.evidence.clone().unwrap_or_else(|| evidence.clone());
-        v.push(Box::new(bgpsentry_core::detect::leak::LeakDetector::new(args.leak.config(), ev)));
+        let ev = args
+            .leak
+            .evidence
+            .clone()
+            .unwrap_or_else(|| evidence.clone());
+        v.push(Box::new(bgpsentry_core::detect::leak::LeakDetector::new(
+            args.leak.config(),
+            ev,
+        )));
     }
     Ok(v)
+}
+
+/// The decoded messages of a first pass, kept for the second.
+struct Recorded {
+    messages: Vec<RouteMessage>,
+    peers: PeerTable,
+    summary: crate::replay::Summary,
+}
+
+/// First pass: infer AS relationships (AS-Rank, as `evidence infer-asrel`)
+/// from every path, and keep up to `cap` decoded messages so the detection
+/// pass need not decode again. Returns `None` for the messages when the
+/// inputs held more than `cap` (the detection pass then reads them again).
+fn infer_and_record(
+    read: &ReadArgs,
+    cap: usize,
+) -> anyhow::Result<(bgpsentry_core::evidence::AsRelationships, Option<Recorded>)> {
+    use bgpsentry_core::model::RouteEvent;
+    struct Observe {
+        inference: bgpsentry_core::evidence::AsRelInference,
+        messages: Vec<RouteMessage>,
+        cap: usize,
+        overflow: bool,
+    }
+    impl Sink for Observe {
+        fn message(&mut self, msg: &RouteMessage, _peers: &PeerTable) {
+            if let RouteEvent::Update { attrs: Some(a), .. } = &msg.event
+                && let Some(seq) = a.as_path.dedup_sequence()
+            {
+                self.inference.observe(&seq);
+            }
+            if !self.overflow {
+                if self.messages.len() < self.cap {
+                    self.messages.push(msg.clone());
+                } else {
+                    self.overflow = true;
+                    self.messages = Vec::new();
+                }
+            }
+        }
+    }
+    let mut sink = Observe {
+        inference: bgpsentry_core::evidence::AsRelInference::new(),
+        messages: Vec::new(),
+        cap,
+        overflow: cap == 0,
+    };
+    let (summary, peers) = read_all(read, &mut sink)?;
+    let rels = sink.inference.infer();
+    tracing::info!(edges = rels.len(), stats = ?sink.inference.stats(), cached = sink.messages.len(), "AS relationships inferred from the inputs");
+    let rec = (!sink.overflow).then(|| Recorded {
+        messages: sink.messages,
+        peers,
+        summary,
+    });
+    Ok((rels, rec))
 }
 
 /// `bgpsentry replay`: detectors over the inputs; prints each event's final
@@ -206,19 +269,27 @@ pub fn run_replay(args: &ReplayArgs, evidence: Evidence) -> anyhow::Result<i32> 
         stall: Duration::from_secs(args.input.stall_timeout),
         progress: !args.no_progress,
     };
+    let started = std::time::Instant::now();
     let detect = args.detect.clone();
     let mut evidence = evidence;
+    // When relationships must be inferred, the first pass both observes the
+    // paths and keeps the decoded messages (up to a bound), so the detection
+    // pass replays them from memory instead of decoding every file twice.
+    let mut recorded: Option<Recorded> = None;
     if args.evidence.asrel.is_none() && !(detect.leak.no_leak && detect.no_hijack) {
-        // First pass: relationships inferred from the inputs, before any
-        // detector is built: the leak detector needs them (docs/leaks.md) and
-        // the hijack tags use them (`asrel_*`, docs/tags.md).
-        evidence.asrel = crate::cli::infer_asrel(&read)?;
+        // Relationships are inferred from the inputs before any detector is
+        // built: the leak detector needs them (docs/leaks.md) and the hijack
+        // tags use them (`asrel_*`, docs/tags.md).
+        let (rels, rec) = infer_and_record(&read, args.max_cached_messages)?;
+        evidence.asrel = rels;
+        recorded = rec;
     }
     let evidence = Arc::new(evidence);
     let detectors = build(&detect, evidence.clone())?;
     let mut store_sink = match &args.db {
         Some(p) => Some(crate::store::StoreSink::new(
-            crate::store::Store::open(p).with_context(|| format!("opening store {}", p.display()))?,
+            crate::store::Store::open(p)
+                .with_context(|| format!("opening store {}", p.display()))?,
             0,
         )),
         None => None,
@@ -228,8 +299,22 @@ pub fn run_replay(args: &ReplayArgs, evidence: Evidence) -> anyhow::Result<i32> 
         .map(|s| s as &mut dyn crate::pipeline::ChangeSink)
         .collect();
     let mut sink = DetectSink::new(detectors, outputs);
-    let (summary, peers) = read_all(&read, &mut sink)?;
+    let (summary, peers) = match recorded {
+        Some(rec) => {
+            for m in &rec.messages {
+                sink.message(m, &rec.peers);
+            }
+            (rec.summary, rec.peers)
+        }
+        None => read_all(&read, &mut sink)?,
+    };
     let (events, changes) = sink.finish();
+    // Wall time of the whole command, both passes included.
+    let mut summary = summary;
+    summary.elapsed_secs = started.elapsed().as_secs_f64();
+    if summary.elapsed_secs > 0.0 {
+        summary.records_per_sec = summary.records as f64 / summary.elapsed_secs;
+    }
     if let Some(s) = store_sink {
         let (mut store, _committed) = s.finish().context("writing events to the store")?;
         crate::daemon::record_context(&mut store, &events, &evidence, peers.len())?;

@@ -1,12 +1,13 @@
 //! `bgpsentry replay`: read MRT inputs in time order and report what they
 //! hold. Detectors, the store and the API plug in here as further sinks.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use bgpsentry_core::model::fasthash::FxHashSet;
 use bgpsentry_core::model::{PeerTable, RouteEvent, RouteMessage, Timestamp};
 use ipnet::IpNet;
 use serde::Serialize;
@@ -89,7 +90,7 @@ pub struct Summary {
 pub struct Counter {
     names: Vec<String>,
     summary: Summary,
-    prefixes: HashSet<IpNet>,
+    prefixes: FxHashSet<IpNet>,
     first: Option<Timestamp>,
     last: Option<Timestamp>,
 }
@@ -121,7 +122,7 @@ impl Counter {
                 records_per_sec: 0.0,
                 status: Completeness::Complete,
             },
-            prefixes: HashSet::new(),
+            prefixes: FxHashSet::default(),
             first: None,
             last: None,
         }

@@ -3,6 +3,7 @@
 
 mod asn;
 pub mod event;
+pub mod fasthash;
 mod path;
 mod peer;
 mod route;

@@ -3,12 +3,12 @@
 //! Ids are assigned in order of first appearance: the same input order gives
 //! the same ids, which keeps replays deterministic.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
 use super::Asn;
+use super::fasthash::FxHashMap;
 
 /// Index of a collector (a RouteViews or RIS box, a BMP router, a BGP listener).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -33,9 +33,9 @@ pub struct PeerInfo {
 #[derive(Clone, Debug, Default)]
 pub struct PeerTable {
     collectors: Vec<String>,
-    collector_ids: HashMap<String, CollectorId>,
+    collector_ids: FxHashMap<String, CollectorId>,
     peers: Vec<PeerInfo>,
-    peer_ids: HashMap<PeerInfo, PeerId>,
+    peer_ids: FxHashMap<PeerInfo, PeerId>,
 }
 
 impl PeerTable {

@@ -28,9 +28,9 @@ use bgpsentry_core::mrt::{
 use super::inputs::{Input, open};
 
 /// Messages per batch sent from a decoding thread.
-const BATCH: usize = 2048;
+const BATCH: usize = 1024;
 /// Batches buffered per input.
-const DEPTH: usize = 4;
+const DEPTH: usize = 2;
 
 /// Damage found in one input.
 #[derive(Clone, Debug, PartialEq, Eq)]
