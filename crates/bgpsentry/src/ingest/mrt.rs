@@ -16,7 +16,9 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -29,8 +31,83 @@ use super::inputs::{Input, open};
 
 /// Messages per batch sent from a decoding thread.
 const BATCH: usize = 1024;
-/// Batches buffered per input.
+/// Batches an input may buffer while it is far from the merge's front.
 const DEPTH: usize = 2;
+/// Batches an input may buffer while it is within [`AHEAD`] inputs of the
+/// front: about one 15-minute RouteViews file.
+const DEPTH_AHEAD: usize = 64;
+/// How many inputs after the one being merged may decode ahead.
+const AHEAD: usize = 2;
+
+/// Read-ahead control shared by the decoding threads and the merge.
+///
+/// Archives are usually consecutive in time, so the merge drains input *k*
+/// before it needs input *k + 1*. Inputs close behind the front may buffer a
+/// whole file, so the next file decompresses on the second core while this
+/// one is merged; inputs further away stop after [`DEPTH`] batches, which
+/// bounds memory however many inputs there are. A thread only ever waits
+/// while it has batches queued, which the merge can always take, so this
+/// cannot deadlock.
+struct ReadAhead {
+    /// The input the merge took its last message from.
+    front: AtomicUsize,
+    /// Batches sent and not yet received, per input.
+    in_flight: Vec<AtomicUsize>,
+    lock: Mutex<()>,
+    wake: Condvar,
+}
+
+impl ReadAhead {
+    fn new(n: usize) -> Self {
+        ReadAhead {
+            front: AtomicUsize::new(0),
+            in_flight: (0..n).map(|_| AtomicUsize::new(0)).collect(),
+            lock: Mutex::new(()),
+            wake: Condvar::new(),
+        }
+    }
+
+    fn may_send(&self, idx: usize) -> bool {
+        let queued = self
+            .in_flight
+            .get(idx)
+            .map_or(0, |q| q.load(Ordering::Acquire));
+        let near = idx <= self.front.load(Ordering::Acquire).saturating_add(AHEAD);
+        queued < DEPTH || (near && queued < DEPTH_AHEAD)
+    }
+
+    /// Blocks the decoding thread of `idx` until it may send another batch.
+    fn wait_to_send(&self, idx: usize) {
+        while !self.may_send(idx) {
+            let guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+            if self.may_send(idx) {
+                break;
+            }
+            // The timeout only guards against a missed wake-up.
+            let _ = self.wake.wait_timeout(guard, Duration::from_millis(20));
+        }
+        if let Some(q) = self.in_flight.get(idx) {
+            q.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// The merge received a batch of `idx`.
+    fn received(&self, idx: usize) {
+        if let Some(q) = self.in_flight.get(idx) {
+            q.fetch_sub(1, Ordering::AcqRel);
+        }
+        let _g = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+        self.wake.notify_all();
+    }
+
+    /// The merge now takes messages from `idx`.
+    fn set_front(&self, idx: usize) {
+        if self.front.swap(idx, Ordering::AcqRel) != idx {
+            let _g = self.lock.lock().unwrap_or_else(|p| p.into_inner());
+            self.wake.notify_all();
+        }
+    }
+}
 
 /// Damage found in one input.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,6 +174,7 @@ fn run_stream(
     tx: SyncSender<Chunk>,
     counter: Arc<AtomicU64>,
     stall: Duration,
+    ahead: Arc<ReadAhead>,
 ) {
     let mut end = StreamEnd::default();
     let raw = match open(&input, counter, stall) {
@@ -127,6 +205,7 @@ fn run_stream(
         if batch.is_empty() {
             return true;
         }
+        ahead.wait_to_send(idx);
         tx.send(Chunk::Msgs(std::mem::replace(
             batch,
             Vec::with_capacity(BATCH),
@@ -190,8 +269,9 @@ pub fn replay(inputs: &[Input], opts: &ReplayOptions, sink: &mut dyn Sink) -> Pe
     let mut rxs: Vec<Receiver<Chunk>> = Vec::with_capacity(inputs.len());
     let mut collector_ids = Vec::with_capacity(inputs.len());
     let mut handles = Vec::new();
+    let ahead = Arc::new(ReadAhead::new(inputs.len()));
     for (i, input) in inputs.iter().enumerate() {
-        let (tx, rx) = sync_channel(DEPTH);
+        let (tx, rx) = sync_channel(DEPTH_AHEAD + 1);
         rxs.push(rx);
         let name = opts
             .collectors
@@ -202,9 +282,10 @@ pub fn replay(inputs: &[Input], opts: &ReplayOptions, sink: &mut dyn Sink) -> Pe
         let input = input.clone();
         let counter = opts.progress.clone();
         let stall = opts.stall;
+        let ahead_t = ahead.clone();
         let spawned = thread::Builder::new()
             .name(format!("mrt-{i}"))
-            .spawn(move || run_stream(i, input, tx, counter, stall));
+            .spawn(move || run_stream(i, input, tx, counter, stall, ahead_t));
         match spawned {
             Ok(h) => handles.push(h),
             Err(e) => sink.stream_end(
@@ -226,6 +307,7 @@ pub fn replay(inputs: &[Input], opts: &ReplayOptions, sink: &mut dyn Sink) -> Pe
         while let Ok(chunk) = rxs[i].recv() {
             match chunk {
                 Chunk::Msgs(v) => {
+                    ahead.received(i);
                     if let Some(first) = v.first() {
                         heap.push(Reverse((first.ts, i)));
                         bufs[i] = v.into();
@@ -244,6 +326,7 @@ pub fn replay(inputs: &[Input], opts: &ReplayOptions, sink: &mut dyn Sink) -> Pe
         refill(i, &mut bufs, &mut heap, sink);
     }
     while let Some(Reverse((_, i))) = heap.pop() {
+        ahead.set_front(i);
         if let Some(d) = bufs[i].pop_front() {
             let peer = peers.peer(collector_ids[i], d.peer_ip, d.peer_asn);
             let msg = RouteMessage {
