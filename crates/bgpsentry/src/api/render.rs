@@ -105,11 +105,7 @@ fn cell_text(v: Option<&Value>) -> String {
     match v {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(xs)) => xs
-            .iter()
-            .map(|x| item_text(x))
-            .collect::<Vec<_>>()
-            .join(" "),
+        Some(Value::Array(xs)) => xs.iter().map(item_text).collect::<Vec<_>>().join(" "),
         Some(other) => other.to_string(),
     }
 }

@@ -76,12 +76,11 @@ impl ChangeSink for StoreSink {
             return;
         }
         self.buf.push(change.clone());
-        if self.buf.len() >= self.batch || self.last_commit.elapsed() >= MAX_DELAY {
-            if let Err(e) = self.flush() {
-                tracing::error!(error = %e, "writing events to the store failed; further changes are dropped");
-                self.buf.clear();
-                self.error = Some(e);
-            }
+        let due = self.buf.len() >= self.batch || self.last_commit.elapsed() >= MAX_DELAY;
+        if due && let Err(e) = self.flush() {
+            tracing::error!(error = %e, "writing events to the store failed; further changes are dropped");
+            self.buf.clear();
+            self.error = Some(e);
         }
     }
 }
