@@ -35,15 +35,14 @@ const RIB: &str = concat!(
     "/../../../shared/data/mrt/pyasn-ribs/rib.20140523.0600_firstMB.bz2"
 );
 
-fn start_bmp(
-    port: u16,
-    extra: &str,
-) -> (
+type Started = (
     mpsc::Receiver<LiveItem>,
     watch::Sender<bool>,
     std::sync::Arc<bgpsentry::ingest::health::SourceHealth>,
     tokio::task::JoinHandle<Result<(), live::SourceError>>,
-) {
+);
+
+fn start_bmp(port: u16, extra: &str) -> Started {
     let cfg = format!(
         "[[source]]\ntype = \"bmp\"\nname = \"bmp-test\"\nlisten = \"127.0.0.1:{port}\"\nflush_ms = 10\n{extra}"
     );

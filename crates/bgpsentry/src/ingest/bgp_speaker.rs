@@ -37,7 +37,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bgpkit_parser::models::{AsnLength, BgpOpenMessage, CapabilityValue};
-use bgpkit_parser::parser::bgp::messages::{parse_bgp_open_message, parse_bgp_update_message};
+use bgpkit_parser::parser::bgp::messages::parse_bgp_open_message;
 use bgpsentry_core::model::{Asn, BGP_STATE_ESTABLISHED, RouteEvent};
 use bgpsentry_core::mrt::Decoded;
 use bytes::Bytes;
@@ -51,8 +51,8 @@ use tokio::time::{Instant, sleep_until, timeout_at};
 
 use super::health::{SourceHealth, now_ts};
 use super::live::{
-    LiveItem, Out, Shutdown, SourceError, Verdict, add_path_negotiated, capabilities,
-    decode_update, four_octet_asn, guarded, stopped,
+    AddPath, LiveItem, Out, Shutdown, SourceError, Verdict, add_path_negotiated, capabilities,
+    decode_update, four_octet_asn, guarded, parse_update, stopped,
 };
 
 fn default_hold() -> u16 {
@@ -371,7 +371,11 @@ impl Session {
         let theirs = check_open(&body, self.neighbor.asn)?;
         let hold = cfg.hold_time.min(theirs.hold_time);
         let four = four_octet_asn(&theirs).is_some();
-        let add_path = cfg.add_path && add_path_negotiated(&our_open, &theirs);
+        let add_path = if cfg.add_path {
+            add_path_negotiated(&our_open, &theirs)
+        } else {
+            AddPath::default()
+        };
         let extended = cfg.extended_messages
             && capabilities(&theirs).any(|c| matches!(c, CapabilityValue::BgpExtendedMessage(_)));
         let max_len = if extended { 65535 } else { 4096 };
@@ -416,7 +420,7 @@ impl Session {
                 (KEEPALIVE, false) => {
                     self.established = true;
                     SourceHealth::add_gauge(&health.peers_up, 1);
-                    tracing::info!(source = %self.out.source, neighbor = %self.neighbor.address, asn = self.neighbor.asn, hold, four, add_path, extended, "BGP session established");
+                    tracing::info!(source = %self.out.source, neighbor = %self.neighbor.address, asn = self.neighbor.asn, hold, four, ?add_path, extended, "BGP session established");
                     self.state(true);
                     self.out
                         .flush()
@@ -426,7 +430,7 @@ impl Session {
                 (KEEPALIVE, true) => {}
                 (NOTIFICATION, _) => return Err(SessionEnd::quiet(notification_text(&body))),
                 (UPDATE, true) => {
-                    let parsed = guarded(|| parse_bgp_update_message(body, add_path, &asn_len));
+                    let parsed = parse_update(body, add_path, &asn_len);
                     let u = match parsed {
                         Ok(u) => u,
                         Err(e) => {

@@ -33,7 +33,6 @@ use std::time::Duration;
 
 use bgpkit_parser::models::{AsnLength, BgpMessage};
 use bgpkit_parser::parse_bmp_msg;
-use bgpkit_parser::parser::bgp::messages::parse_bgp_message;
 use bgpkit_parser::parser::bmp::messages::{
     BmpMessageBody, BmpPeerType, BmpPerPeerHeader, PerPeerFlags, parse_per_peer_header,
 };
@@ -50,8 +49,8 @@ use tokio::time::{Instant, sleep_until};
 
 use super::health::{SourceHealth, now_ts};
 use super::live::{
-    Closed, LiveItem, Out, Shutdown, SourceError, Verdict, add_path_negotiated, decode_update,
-    guarded, stopped,
+    AddPath, Closed, LiveItem, Out, Shutdown, SourceError, Verdict, add_path_negotiated,
+    decode_update, guarded, parse_update_message, stopped,
 };
 
 fn default_max_routers() -> usize {
@@ -159,7 +158,7 @@ struct PeerInfo {
     ip: IpAddr,
     asn: Asn,
     collector: Arc<str>,
-    add_path: bool,
+    add_path: AddPath,
 }
 
 struct Router {
@@ -249,17 +248,10 @@ impl Router {
                     return Ok(Ok(true));
                 }
                 let key = (pph.peer_ip, pph.peer_distinguisher);
-                let add_path = self.peers.get(&key).is_some_and(|p| p.add_path);
+                let add_path = self.peers.get(&key).map(|p| p.add_path).unwrap_or_default();
                 let asn_len = pph.asn_length();
-                let parsed = guarded(|| parse_bgp_message(&mut body, add_path, &asn_len));
-                let update = match parsed {
-                    Ok(BgpMessage::Update(u)) => u,
-                    Ok(_) => {
-                        return Ok(Err(BmpError::Malformed(
-                            msg_type,
-                            "route monitoring carries no UPDATE".into(),
-                        )));
-                    }
+                let update = match parse_update_message(&body, add_path, &asn_len) {
+                    Ok(u) => u,
                     Err(e) => return Ok(Err(BmpError::Malformed(msg_type, e))),
                 };
                 let collector = self.peer_collector(&pph);
@@ -304,7 +296,7 @@ impl Router {
                             (BgpMessage::Open(ours), BgpMessage::Open(theirs)) => {
                                 add_path_negotiated(ours, theirs)
                             }
-                            _ => false,
+                            _ => AddPath::default(),
                         };
                         let collector = self.peer_collector(&pph);
                         let asn = Asn(pph.peer_asn.to_u32());
@@ -325,7 +317,7 @@ impl Router {
                                 add_path,
                             },
                         );
-                        tracing::info!(source = %self.out.source, router = %self.addr, peer = %pph.peer_ip, %asn, add_path, "BMP peer up");
+                        tracing::info!(source = %self.out.source, router = %self.addr, peer = %pph.peer_ip, %asn, ?add_path, "BMP peer up");
                         self.peer_event(&collector, peer_ts(&pph), pph.peer_ip, asn, true)
                             .await?;
                     }

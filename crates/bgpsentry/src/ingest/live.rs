@@ -31,11 +31,14 @@ use std::time::Duration;
 use bgpkit_parser::error::BgpValidationWarning;
 use bgpkit_parser::models::capabilities::AddPathSendReceive;
 use bgpkit_parser::models::{
-    Afi, BgpOpenMessage, BgpUpdateMessage, CapabilityValue, NetworkPrefix, ParamValue, Safi,
+    Afi, AsnLength, AttrType, BgpOpenMessage, BgpUpdateMessage, CapabilityValue, NetworkPrefix,
+    ParamValue, Safi,
 };
+use bgpkit_parser::parser::bgp::messages::parse_bgp_update_message;
 use bgpsentry_core::model::{Asn, Nlri, RouteEvent, Timestamp};
 use bgpsentry_core::mrt::Decoded;
 use bgpsentry_core::mrt::decode::convert_attrs;
+use bytes::Bytes;
 use serde::Deserialize;
 use smallvec::SmallVec;
 use tokio::sync::{mpsc, watch};
@@ -497,17 +500,31 @@ fn add_path_modes(open: &BgpOpenMessage) -> Vec<(Afi, Safi, AddPathSendReceive)>
         .collect()
 }
 
-/// True when the session described by the two OPENs carries ADD-PATH path
-/// identifiers from `sender` to `receiver` for IPv4 or IPv6 unicast
-/// (RFC 7911 §4: the sender says Send, the receiver says Receive).
-/// bgpkit decodes one UPDATE with one ADD-PATH switch, so a session that
-/// negotiated it for one of the two families only is decoded as if both had.
-pub fn add_path_negotiated(receiver: &BgpOpenMessage, sender: &BgpOpenMessage) -> bool {
+/// Which unicast families carry ADD-PATH path identifiers on a session.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AddPath {
+    /// IPv4 unicast.
+    pub ipv4: bool,
+    /// IPv6 unicast.
+    pub ipv6: bool,
+}
+
+impl AddPath {
+    /// True when either family has it.
+    pub fn any(self) -> bool {
+        self.ipv4 || self.ipv6
+    }
+}
+
+/// What the two OPENs of a session negotiated for path identifiers sent by
+/// `sender` to `receiver` (RFC 7911 §4: the sender says Send, the receiver
+/// says Receive), per unicast family.
+pub fn add_path_negotiated(receiver: &BgpOpenMessage, sender: &BgpOpenMessage) -> AddPath {
     let rx = add_path_modes(receiver);
     let tx = add_path_modes(sender);
-    [Afi::Ipv4, Afi::Ipv6].iter().any(|afi| {
+    let fam = |afi: Afi| {
         let can_rx = rx.iter().any(|(a, s, m)| {
-            a == afi
+            *a == afi
                 && *s == Safi::Unicast
                 && matches!(
                     m,
@@ -515,7 +532,7 @@ pub fn add_path_negotiated(receiver: &BgpOpenMessage, sender: &BgpOpenMessage) -
                 )
         });
         let can_tx = tx.iter().any(|(a, s, m)| {
-            a == afi
+            *a == afi
                 && *s == Safi::Unicast
                 && matches!(
                     m,
@@ -523,7 +540,85 @@ pub fn add_path_negotiated(receiver: &BgpOpenMessage, sender: &BgpOpenMessage) -
                 )
         });
         can_rx && can_tx
+    };
+    AddPath {
+        ipv4: fam(Afi::Ipv4),
+        ipv6: fam(Afi::Ipv6),
+    }
+}
+
+fn has_mp_ipv6(u: &BgpUpdateMessage) -> bool {
+    let v6 = |n: Option<&bgpkit_parser::models::Nlri>| n.is_some_and(|n| n.afi == Afi::Ipv6);
+    v6(u.attributes.get_reachable_nlri()) || v6(u.attributes.get_unreachable_nlri())
+}
+
+/// True when an MP_REACH / MP_UNREACH attribute did not parse (bgpkit keeps
+/// it raw with a warning), which a wrong ADD-PATH setting causes.
+fn mp_broken(u: &BgpUpdateMessage) -> bool {
+    u.attributes.validation_warnings().iter().any(|w| {
+        matches!(w, BgpValidationWarning::OptionalAttributeError { attr_type, .. }
+            if matches!(attr_type, AttrType::MP_REACHABLE_NLRI | AttrType::MP_UNREACHABLE_NLRI))
     })
+}
+
+/// Parses an UPDATE body (after the 19-byte header) with ADD-PATH applied per
+/// family. bgpkit takes one ADD-PATH switch per message, so on a session
+/// that negotiated it for one family only, a message carrying IPv6 MP
+/// attributes is parsed a second time with the IPv6 setting, and the result
+/// combines the classic (IPv4) NLRI of the first parse with the attributes
+/// (MP_REACH / MP_UNREACH included) of the second.
+pub fn parse_update(
+    body: Bytes,
+    ap: AddPath,
+    asn_len: &AsnLength,
+) -> Result<BgpUpdateMessage, String> {
+    let first = guarded(|| parse_bgp_update_message(body.clone(), ap.ipv4, asn_len));
+    if ap.ipv4 == ap.ipv6 {
+        return first;
+    }
+    match first {
+        Ok(u) if !has_mp_ipv6(&u) && !mp_broken(&u) => Ok(u),
+        first => {
+            let second = guarded(|| parse_bgp_update_message(body, ap.ipv6, asn_len));
+            match (first, second) {
+                (Ok(u4), Ok(u6)) if has_mp_ipv6(&u6) && !mp_broken(&u6) => Ok(BgpUpdateMessage {
+                    withdrawn_prefixes: u4.withdrawn_prefixes,
+                    announced_prefixes: u4.announced_prefixes,
+                    attributes: u6.attributes,
+                }),
+                (Err(_), Ok(u6))
+                    if u6.announced_prefixes.is_empty() && u6.withdrawn_prefixes.is_empty() =>
+                {
+                    Ok(u6)
+                }
+                (Ok(u4), _) => Ok(u4),
+                (Err(e), _) => Err(e),
+            }
+        }
+    }
+}
+
+/// Parses a whole BGP message that must be an UPDATE (header included, as
+/// BMP Route Monitoring carries it).
+pub fn parse_update_message(
+    msg: &Bytes,
+    ap: AddPath,
+    asn_len: &AsnLength,
+) -> Result<BgpUpdateMessage, String> {
+    if msg.len() < 23 {
+        return Err(format!("BGP message of {} bytes", msg.len()));
+    }
+    let len = usize::from(u16::from_be_bytes([msg[16], msg[17]]));
+    if len < 23 || len > msg.len() {
+        return Err(format!("BGP length {len} with {} bytes present", msg.len()));
+    }
+    if msg[18] != 2 {
+        return Err(format!(
+            "BGP message type {} where an UPDATE belongs",
+            msg[18]
+        ));
+    }
+    parse_update(msg.slice(19..len), ap, asn_len)
 }
 
 /// Runs a parser on hostile bytes, turning a panic inside it into an error,
