@@ -682,6 +682,26 @@ mod tests {
     }
 
     #[test]
+    fn example_config_sources_parse() {
+        let text = include_str!("../../../../etc/bgpsentry.example.toml");
+        let c = SourcesConfig::from_toml(text).expect("example parses");
+        assert_eq!(c.source.len(), 1);
+        // Every commented-out source parses too once uncommented.
+        let all: String = text
+            .lines()
+            .map(|l| {
+                l.strip_prefix("# ")
+                    .filter(|r| r.starts_with('[') || r.contains(" = "))
+                    .unwrap_or(l)
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let c = SourcesConfig::from_toml(&all).expect("uncommented example parses");
+        let kinds: Vec<_> = c.source.iter().map(|s| s.kind()).collect();
+        assert_eq!(kinds, ["ris-live", "bmp", "bgp", "mrt-follow"]);
+    }
+
+    #[test]
     fn config_parses_every_type_and_rejects_unknown_fields() {
         let text = r#"
             [[source]]
