@@ -259,24 +259,39 @@ async fn connect_from(src: &str, port: u16) -> TcpStream {
     panic!("speaker not listening");
 }
 
-/// Reads BGP messages until a NOTIFICATION (returns code, subcode) or EOF/timeout (None).
+/// Reads BGP messages until a NOTIFICATION (returns code, subcode); on EOF,
+/// reset or timeout returns None and prints what happened.
 async fn notification(s: &mut TcpStream, secs: u64) -> Option<(u8, u8)> {
+    let mut types = Vec::new();
     let fut = async {
         loop {
             let mut hdr = [0u8; 19];
-            s.read_exact(&mut hdr).await.ok()?;
+            if let Err(e) = s.read_exact(&mut hdr).await {
+                return Err(format!("header: {e}"));
+            }
             let len = u16::from_be_bytes([hdr[16], hdr[17]]) as usize;
             let mut body = vec![0u8; len.saturating_sub(19)];
-            s.read_exact(&mut body).await.ok()?;
+            if let Err(e) = s.read_exact(&mut body).await {
+                return Err(format!("body: {e}"));
+            }
+            types.push(hdr[18]);
             if hdr[18] == 3 {
-                return Some((body[0], body[1]));
+                return Ok((body[0], body[1]));
             }
         }
     };
-    tokio::time::timeout(Duration::from_secs(secs), fut)
-        .await
-        .ok()
-        .flatten()
+    let r = tokio::time::timeout(Duration::from_secs(secs), fut).await;
+    match r {
+        Ok(Ok(n)) => Some(n),
+        Ok(Err(e)) => {
+            eprintln!("no NOTIFICATION: {e}; message types before: {types:?}");
+            None
+        }
+        Err(_) => {
+            eprintln!("no NOTIFICATION within {secs} s; message types before: {types:?}");
+            None
+        }
+    }
 }
 
 /// Reads until a message of type `ty` arrives.

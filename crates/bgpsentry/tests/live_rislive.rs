@@ -218,7 +218,7 @@ async fn replay_disconnect_stall_reconnect() {
         0,
         "disconnected after shutdown"
     );
-    let text = bgpsentry::ingest::health::render_prometheus(&[health.clone()]);
+    let text = bgpsentry::ingest::health::render_prometheus(std::slice::from_ref(&health));
     assert!(text.contains("bgpsentry_source_gaps_total{source=\"ris-test\",type=\"ris-live\"} 2"));
 }
 
