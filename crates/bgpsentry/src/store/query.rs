@@ -135,22 +135,31 @@ pub struct LeakQuery {
     pub sort: LeakSort,
 }
 
+/// A join-table lookup that can drive a query: its rows are unique per
+/// event and its primary key lists them in `event_id` order.
+#[derive(Debug, Clone)]
+pub struct Driver {
+    from: String,
+    cond: String,
+    params: Vec<Value>,
+    at: usize,
+}
+
 /// A WHERE clause over table alias `e` with its parameters.
 #[derive(Debug, Default)]
 pub struct Sql {
-    /// The conditions, joined with AND.
-    pub conds: Vec<String>,
-    /// Positional parameters, in order of their `?`.
-    pub params: Vec<Value>,
+    /// The conditions, joined with AND, each with its parameters.
+    pub conds: Vec<(String, Vec<Value>)>,
     /// A cheaper way to count the matches when the only condition is one
     /// join-table lookup: the count straight from that table's index.
-    pub join_count: Option<(String, Vec<Value>)>,
+    join_count: Option<(String, Vec<Value>)>,
+    /// The first join-table lookup with one row per event.
+    driver: Option<Driver>,
 }
 
 impl Sql {
     fn push(&mut self, cond: impl Into<String>, params: impl IntoIterator<Item = Value>) {
-        self.conds.push(cond.into());
-        self.params.extend(params);
+        self.conds.push((cond.into(), params.into_iter().collect()));
     }
 
     /// A join-table condition `e.id IN (SELECT event_id FROM <from> WHERE
@@ -165,31 +174,97 @@ impl Sql {
             format!("SELECT {count} FROM {from} WHERE {cond}"),
             params.clone(),
         ));
+        if !distinct && self.driver.is_none() {
+            self.driver = Some(Driver {
+                from: from.to_string(),
+                cond: cond.to_string(),
+                params: params.clone(),
+                at: self.conds.len(),
+            });
+        }
         self.push(
             format!("e.id IN (SELECT event_id FROM {from} WHERE {cond})"),
             params,
         );
     }
 
-    /// The count query: the join table's own count when that is the only
-    /// condition, else a count over the event table.
-    pub fn count_query(&self, table: &str) -> (String, &[Value]) {
-        match &self.join_count {
-            Some((sql, params)) if self.conds.len() == 1 => (sql.clone(), params),
-            _ => (
-                format!("SELECT count(*) FROM {table} e {}", self.where_clause()),
-                &self.params,
-            ),
+    /// All conditions and parameters, except the one at `skip`.
+    fn parts(&self, skip: Option<usize>) -> (Vec<&str>, Vec<Value>) {
+        let mut conds = Vec::new();
+        let mut params = Vec::new();
+        for (i, (c, p)) in self.conds.iter().enumerate() {
+            if Some(i) != skip {
+                conds.push(c.as_str());
+                params.extend(p.iter().cloned());
+            }
+        }
+        (conds, params)
+    }
+
+    /// `WHERE ...` (or nothing) and its parameters.
+    pub fn where_clause(&self) -> (String, Vec<Value>) {
+        let (conds, params) = self.parts(None);
+        if conds.is_empty() {
+            (String::new(), params)
+        } else {
+            (format!("WHERE {}", conds.join(" AND ")), params)
         }
     }
 
-    /// `WHERE ...` or the empty string.
-    pub fn where_clause(&self) -> String {
-        if self.conds.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", self.conds.join(" AND "))
+    /// The driver's FROM, WHERE and parameters, with the other conditions.
+    fn driven(&self, table: &str) -> Option<(String, Vec<Value>)> {
+        let d = self.driver.as_ref()?;
+        let (rest, rest_params) = self.parts(Some(d.at));
+        let mut conds = vec![d.cond.as_str()];
+        conds.extend(rest);
+        let mut params = d.params.clone();
+        params.extend(rest_params);
+        Some((
+            format!(
+                "FROM {} j CROSS JOIN {table} e ON e.id = j.event_id WHERE {}",
+                d.from,
+                conds.join(" AND ")
+            ),
+            params,
+        ))
+    }
+
+    /// The count query: from the join table's index alone when it is the
+    /// only condition; driven by it when there is one; else over the event
+    /// table.
+    pub fn count_query(&self, table: &str) -> (String, Vec<Value>) {
+        if let Some((sql, params)) = &self.join_count
+            && self.conds.len() == 1
+        {
+            return (sql.clone(), params.clone());
         }
+        if let Some((from, params)) = self.driven(table) {
+            return (format!("SELECT count(*) {from}"), params);
+        }
+        let (w, params) = self.where_clause();
+        (format!("SELECT count(*) FROM {table} e {w}"), params)
+    }
+
+    /// The page query (`LIMIT ? OFFSET ?` appended by the caller). Sorted
+    /// by id with a join lookup, the join table's primary key drives it in
+    /// id order, so the scan stops after the page instead of collecting
+    /// every match first.
+    pub fn page_query(
+        &self,
+        table: &str,
+        order: &str,
+        by_id: Option<SortDir>,
+    ) -> (String, Vec<Value>) {
+        if let Some(dir) = by_id
+            && let Some((from, params)) = self.driven(table)
+        {
+            return (
+                format!("SELECT e.id {from} ORDER BY j.event_id {}", dir.sql()),
+                params,
+            );
+        }
+        let (w, params) = self.where_clause();
+        (format!("SELECT e.id FROM {table} e {w} {order}"), params)
     }
 }
 
@@ -328,6 +403,11 @@ impl HijackQuery {
         sql
     }
 
+    /// The direction when sorted by id.
+    pub fn by_id(&self) -> Option<SortDir> {
+        (self.sort == HijackSort::Id).then_some(self.common.dir)
+    }
+
     /// The ORDER BY clause.
     pub fn order_by(&self) -> String {
         let d = self.common.dir.sql();
@@ -348,6 +428,11 @@ impl LeakQuery {
             sql.push("e.leak_asn = ?", [Value::Integer(i64::from(asn))]);
         }
         sql
+    }
+
+    /// The direction when sorted by id.
+    pub fn by_id(&self) -> Option<SortDir> {
+        (self.sort == LeakSort::Id).then_some(self.common.dir)
     }
 
     /// The ORDER BY clause.

@@ -11,7 +11,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params, params_from_ite
 use serde::Serialize;
 
 use super::error::Result;
-use super::query::{HijackQuery, LeakQuery, Sql};
+use super::query::{HijackQuery, LeakQuery, SortDir, Sql};
 use super::rows::{
     HijackExtra, KIND_HIJACK, KIND_LEAK, LeakExtra, ROLE_HIJACKER, ROLE_LEAKER, ROLE_SEGMENT,
     ROLE_VICTIM, sql_id,
@@ -119,6 +119,7 @@ impl Reader {
         let conn = Connection::open_with_flags(path, flags)?;
         schema::configure(&conn)?;
         conn.pragma_update(None, "query_only", "ON")?;
+        conn.set_prepared_statement_cache_capacity(64);
         Ok(Reader {
             conn,
             counts: RefCell::default(),
@@ -180,6 +181,7 @@ impl Reader {
             KIND_HIJACK,
             &sql,
             &q.order_by(),
+            q.by_id(),
             c.page,
             c.per_page,
         )
@@ -195,6 +197,7 @@ impl Reader {
             KIND_LEAK,
             &sql,
             &q.order_by(),
+            q.by_id(),
             c.page,
             c.per_page,
         )
@@ -208,20 +211,20 @@ impl Reader {
         kind: i64,
         sql: &Sql,
         order: &str,
+        by_id: Option<SortDir>,
         page: u32,
         per_page: u32,
     ) -> Result<Page> {
-        let w = sql.where_clause();
         let (count_sql, count_params) = sql.count_query(table);
-        let total = self.count(&count_sql, count_params)?;
+        let total = self.count(&count_sql, &count_params)?;
         let offset = i64::from(page.saturating_sub(1)) * i64::from(per_page);
-        let mut params: Vec<Value> = sql.params.clone();
+        let (page_sql, mut params) = sql.page_query(table, order, by_id);
         params.push(Value::Integer(i64::from(per_page)));
         params.push(Value::Integer(offset));
         let ids: Vec<i64> = {
-            let mut st = self.conn.prepare_cached(&format!(
-                "SELECT e.id FROM {table} e {w} {order} LIMIT ? OFFSET ?"
-            ))?;
+            let mut st = self
+                .conn
+                .prepare_cached(&format!("{page_sql} LIMIT ? OFFSET ?"))?;
             let rows = st.query_map(params_from_iter(params.iter()), |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };

@@ -37,7 +37,7 @@ CREATE TABLE hijacks (
 CREATE INDEX hijacks_confidence ON hijacks(confidence, id);
 CREATE INDEX hijacks_time ON hijacks(min_ts, id);
 CREATE INDEX hijacks_hijacker ON hijacks(hijacker_asn, id);
-CREATE INDEX hijacks_ids ON hijacks(id);
+CREATE INDEX hijacks_narrow ON hijacks(id, confidence, min_ts, hijacker_asn);
 CREATE INDEX hijacks_retention ON hijacks(max_ts) WHERE finished = 1;
 CREATE TABLE hijack_docs (
     id INTEGER PRIMARY KEY,
@@ -63,7 +63,7 @@ CREATE INDEX leaks_leak_count ON leaks(leak_count, id);
 CREATE INDEX leaks_peer_count ON leaks(peer_count, id);
 CREATE INDEX leaks_prefix_count ON leaks(prefix_count, id);
 CREATE INDEX leaks_origin_count ON leaks(origin_count, id);
-CREATE INDEX leaks_ids ON leaks(id);
+CREATE INDEX leaks_narrow ON leaks(id, leak_asn, min_ts);
 CREATE INDEX leaks_retention ON leaks(max_ts) WHERE finished = 1;
 CREATE TABLE leak_docs (
     id INTEGER PRIMARY KEY,
