@@ -90,6 +90,10 @@ pub struct DaemonConfig {
     /// Evidence files or URLs.
     #[serde(default)]
     pub evidence: EvidenceConfig,
+    /// Live sources (`[[source]]`: ris-live, bmp, bgp, mrt-follow; see
+    /// docs/sources.md).
+    #[serde(default)]
+    pub source: Vec<crate::ingest::live::SourceConfig>,
 }
 
 /// `[detect]`.
@@ -219,6 +223,12 @@ impl ChangeSink for Outputs {
             a.change(change);
         }
     }
+
+    fn idle(&mut self) {
+        if let Err(e) = self.store.flush() {
+            tracing::error!(error = %e, "writing events to the store failed");
+        }
+    }
 }
 
 /// The demo's alert configuration: every event, to the local receiver.
@@ -298,6 +308,75 @@ fn tokens_from_env(var: Option<&str>) -> Tokens {
         raw.split(|c: char| c == ',' || c.is_whitespace())
             .filter(|t| !t.is_empty()),
     )
+}
+
+/// Feeds the live sources into the detectors until Ctrl-C (or until every
+/// source has stopped). Peers are interned into the same table as the MRT
+/// replay's, so a replayed RIB and the live feed share routing state.
+fn run_live(
+    rt: &tokio::runtime::Runtime,
+    sources: &[crate::ingest::live::SourceConfig],
+    sink: &mut DetectSink<'_>,
+    peers: &mut bgpsentry_core::model::PeerTable,
+) -> anyhow::Result<()> {
+    use crate::ingest::live::{LiveItem, run as run_source};
+    use crate::ingest::mrt::Sink;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<LiveItem>(1024);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    for s in sources {
+        let health = s.new_health();
+        let name = s.name();
+        let tx = tx.clone();
+        let stop = stop_rx.clone();
+        let s = s.clone();
+        rt.spawn(async move {
+            if let Err(e) = run_source(s, tx, health, stop).await {
+                tracing::error!(source = %name, "source stopped: {e}");
+            }
+        });
+    }
+    drop(tx);
+    rt.spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = stop_tx.send(true);
+    });
+    println!("live: {} source(s) running; Ctrl-C stops", sources.len());
+    loop {
+        let next =
+            rt.block_on(async { tokio::time::timeout(Duration::from_secs(1), rx.recv()).await });
+        match next {
+            Err(_) => sink.idle(),
+            Ok(None) => break,
+            Ok(Some(LiveItem::Batch(b))) => {
+                let c = peers.collector(&b.collector);
+                for d in b.messages {
+                    let peer = peers.peer(c, d.peer_ip, d.peer_asn);
+                    let msg = bgpsentry_core::model::RouteMessage {
+                        ts: d.ts,
+                        peer,
+                        event: d.event,
+                    };
+                    sink.message(&msg, peers);
+                }
+            }
+            Ok(Some(LiveItem::GapStart {
+                source,
+                since,
+                reason,
+            })) => {
+                tracing::warn!(%source, since = %since, "feed lost: {reason}");
+            }
+            Ok(Some(LiveItem::GapEnd {
+                source,
+                from,
+                to,
+                reason,
+            })) => {
+                tracing::warn!(%source, from = %from, to = %to, "feed back after a gap: {reason}");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Runs `bgpsentry run`; returns the exit code.
@@ -397,8 +476,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         progress: false,
     };
     let mut code = crate::run::EXIT_COMPLETE;
-    if !cfg.mrt.is_empty() {
-        if evidence_args.asrel.is_none() && !detect_args.leak.no_leak {
+    let live = !cfg.source.is_empty() && !args.exit_after_replay;
+    if !cfg.mrt.is_empty() || live {
+        if evidence_args.asrel.is_none() && !detect_args.leak.no_leak && !cfg.mrt.is_empty() {
             evidence.asrel = crate::cli::infer_asrel(&read)?;
         }
         let evidence = Arc::new(evidence);
@@ -408,18 +488,28 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
             alerts: alerter.as_ref().map(Alerter::sink),
             events: 0,
         };
-        let (summary, peers, events) = {
+        let (peers, events) = {
             let mut sink = DetectSink::new(detectors, vec![&mut outputs]);
-            let (summary, peers) = read_all(&read, &mut sink)?;
+            let mut peers = bgpsentry_core::model::PeerTable::new();
+            if !cfg.mrt.is_empty() {
+                let (summary, p) = read_all(&read, &mut sink)?;
+                peers = p;
+                code = crate::run::exit_code(summary.status);
+                println!(
+                    "replayed {} records from {} inputs",
+                    summary.records, summary.inputs
+                );
+            }
+            if live {
+                run_live(&rt, &cfg.source, &mut sink, &mut peers)?;
+            }
             let (events, _changes) = sink.finish();
-            (summary, peers, events)
+            (peers, events)
         };
         let (mut store, committed) = outputs.store.finish().context("writing events")?;
         record_context(&mut store, &events, &evidence, peers.len())?;
         println!(
-            "replayed {} records from {} inputs: {} events, {} changes stored in {}",
-            summary.records,
-            summary.inputs,
+            "{} events, {} changes stored in {}",
             events.len(),
             committed,
             db.display()
@@ -446,12 +536,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
                 ),
             }
         }
-        code = crate::run::exit_code(summary.status);
     } else {
         drop(store);
     }
 
-    if args.exit_after_replay {
+    if args.exit_after_replay || live {
         if let Some(a) = alerter {
             let stats = rt.block_on(a.shutdown(Duration::from_secs(15)));
             println!(
@@ -476,4 +565,31 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         r.abort();
     }
     Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_loads() {
+        let p = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../etc/bgpsentry.example.toml"
+        ));
+        let cfg = DaemonConfig::load(p).expect("the example config is valid");
+        assert_eq!(cfg.listen, Some(SocketAddr::from(([127, 0, 0, 1], 8080))));
+        assert!(!cfg.source.is_empty());
+        let (detect, _evidence) = cfg.detector_args().expect("detector flags parse");
+        assert_eq!(detect.learn_secs, 86400);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "listne = \"127.0.0.1:1\"\n").expect("write");
+        let err = DaemonConfig::load(&p).expect_err("typo rejected");
+        assert!(format!("{err:#}").contains("listne"), "{err:#}");
+    }
 }

@@ -17,6 +17,9 @@ const ADVANCE_EVERY_SECS: i64 = 10;
 pub trait ChangeSink {
     /// One change, in the order detectors produced it.
     fn change(&mut self, change: &EventChange);
+
+    /// Time passed with no change (live feeds): write out anything buffered.
+    fn idle(&mut self) {}
 }
 
 /// Runs detectors over the stream.
@@ -60,6 +63,13 @@ impl<'a> DetectSink<'a> {
             };
             self.changes += 1;
             self.latest.insert(key, c.event);
+        }
+    }
+
+    /// Tells the outputs that no message came for a while.
+    pub fn idle(&mut self) {
+        for o in self.outputs.iter_mut() {
+            o.idle();
         }
     }
 

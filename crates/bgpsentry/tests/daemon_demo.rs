@@ -210,3 +210,84 @@ fn replay_into_a_store_then_serve_returns_the_same_events() {
         }
     }
 }
+
+#[test]
+fn daemon_follows_a_directory_and_serves_what_arrives() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin = env!("CARGO_BIN_EXE_bgpsentry");
+    let data = dir.path().join("data");
+    let sim = Command::new(bin)
+        .args(["simulate", "--demo", "--out"])
+        .arg(&data)
+        .output()
+        .expect("simulate");
+    assert!(
+        sim.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sim.stderr)
+    );
+    let follow = dir.path().join("incoming");
+    std::fs::create_dir_all(&follow).expect("mkdir");
+    let port = free_port();
+    let config = dir.path().join("bgpsentry.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+db = "{db}"
+listen = "127.0.0.1:{port}"
+[evidence]
+asrel = "{asrel}"
+[[source]]
+type = "mrt-follow"
+dir = "{follow}"
+prefix = ""
+collector = "sim00"
+poll_secs = 1
+settle_secs = 0
+start = "all"
+"#,
+            db = dir.path().join("events.sqlite").display(),
+            asrel = data.join("as-rel.txt").display(),
+            follow = follow.display(),
+        ),
+    )
+    .expect("write config");
+    let child = Command::new(bin)
+        .args(["run", "-c"])
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the daemon");
+    let _guard = KillOnDrop(child);
+    // The archive arrives while the daemon runs: the RIB first, then updates.
+    let mut files: Vec<_> = std::fs::read_dir(data.join("mrt/sim00"))
+        .expect("sim output")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort_by_key(|p| !p.to_string_lossy().contains("bview"));
+    for f in files {
+        std::thread::sleep(Duration::from_millis(1500));
+        let name = f.file_name().map(|n| n.to_owned()).unwrap_or_default();
+        std::fs::copy(&f, follow.join(name)).expect("copy");
+    }
+    let url = format!("http://127.0.0.1:{port}/client/v4/radar/bgp/hijacks/events");
+    let started = Instant::now();
+    let mut found = Value::Null;
+    while started.elapsed() < Duration::from_secs(90) {
+        if let Some(v) = get(&url) {
+            if v["result"]["events"]
+                .as_array()
+                .is_some_and(|e| !e.is_empty())
+            {
+                found = v;
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let e = &found["result"]["events"][0];
+    assert_eq!(e["hijacker_asn"], 2148, "{found}");
+    assert_eq!(e["victim_asns"][0], 11624);
+}
