@@ -170,11 +170,17 @@ fn pick<T: Clone>(xs: &[T], i: usize) -> T {
     xs[i % xs.len()].clone()
 }
 
-fn slash16(p: &str) -> String {
-    let mut it = p.split('.');
-    match (it.next(), it.next()) {
-        (Some(a), Some(b)) if !p.contains(':') => format!("{a}.{b}.0.0/16"),
-        _ => "2001:db8::/32".to_string(),
+/// The covering /16 (IPv4) or /40 (IPv6) of a prefix: a "my address
+/// block" query with a few hundred to a few thousand matches.
+fn block_of(p: &str) -> String {
+    match p.parse::<ipnet::IpNet>() {
+        Ok(net) => {
+            let len = if net.addr().is_ipv4() { 16 } else { 40 };
+            ipnet::IpNet::new(net.network(), len)
+                .map(|n| n.trunc().to_string())
+                .unwrap_or_else(|_| p.to_string())
+        }
+        Err(_) => p.to_string(),
     }
 }
 
@@ -232,7 +238,7 @@ async fn measure_all(base: &str, s: &Samples, n: usize) -> anyhow::Result<Vec<Me
             Box::new(|i| {
                 format!(
                     "{h}?prefix={}&prefixMatch=more-specific",
-                    slash16(&pick(&s.prefixes, i))
+                    block_of(&pick(&s.prefixes, i))
                 )
             }),
         ),

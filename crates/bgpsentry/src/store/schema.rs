@@ -97,7 +97,7 @@ CREATE TABLE event_prefixes (
     hi BLOB NOT NULL,
     PRIMARY KEY (kind, prefix, event_id)
 ) WITHOUT ROWID;
-CREATE INDEX event_prefixes_range ON event_prefixes(kind, fam, lo);
+CREATE INDEX event_prefixes_range ON event_prefixes(kind, fam, lo, hi);
 CREATE INDEX event_prefixes_event ON event_prefixes(kind, event_id);
 
 CREATE TABLE event_changes (
