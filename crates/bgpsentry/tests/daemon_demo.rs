@@ -62,6 +62,12 @@ fn free_port() -> u16 {
         .expect("free port")
 }
 
+fn has_events(v: &Value) -> bool {
+    v["result"]["events"]
+        .as_array()
+        .is_some_and(|e| !e.is_empty())
+}
+
 fn get(url: &str) -> Option<Value> {
     let resp = reqwest::blocking::get(url).ok()?;
     resp.json().ok()
@@ -89,16 +95,12 @@ fn demo_serves_events_through_the_radar_api() {
     let started = Instant::now();
     let mut hijacks = Value::Null;
     while started.elapsed() < Duration::from_secs(120) {
-        if let Some(v) = get(&format!(
-            "{base}/hijacks/events?per_page=10&sortBy=ID&sortOrder=DESC"
-        )) {
-            if v["result"]["events"]
-                .as_array()
-                .is_some_and(|e| !e.is_empty())
-            {
-                hijacks = v;
-                break;
-            }
+        let url = format!("{base}/hijacks/events?per_page=10&sortBy=ID&sortOrder=DESC");
+        if let Some(v) = get(&url)
+            && has_events(&v)
+        {
+            hijacks = v;
+            break;
         }
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -276,14 +278,11 @@ start = "all"
     let started = Instant::now();
     let mut found = Value::Null;
     while started.elapsed() < Duration::from_secs(90) {
-        if let Some(v) = get(&url) {
-            if v["result"]["events"]
-                .as_array()
-                .is_some_and(|e| !e.is_empty())
-            {
-                found = v;
-                break;
-            }
+        if let Some(v) = get(&url)
+            && has_events(&v)
+        {
+            found = v;
+            break;
         }
         std::thread::sleep(Duration::from_millis(300));
     }

@@ -24,8 +24,7 @@ fn summary(out: &Output) -> Value {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout
         .lines()
-        .filter(|l| l.contains("\"kind\":\"summary\""))
-        .last()
+        .rfind(|l| l.contains("\"kind\":\"summary\""))
         .unwrap_or_else(|| {
             panic!(
                 "no summary in {stdout:?}, stderr {:?}",
