@@ -101,9 +101,26 @@ async fn gobgpd_reports_routes_over_bmp() {
         "this test needs a real gobgpd: apt-get install gobgpd"
     );
     let dir = tempfile::tempdir().expect("tmp");
-    let bmp_port = free_port("127.0.0.1");
-    let (b_port, a_port) = (free_port("127.0.0.1"), free_port("127.0.0.2"));
-    let (b_api, a_api) = (free_port("127.0.0.1"), free_port("127.0.0.1"));
+    // All ports are taken while every probe socket is still open, so no two
+    // of them can be the same number (two gobgpd on one API port would make
+    // `gobgp -p` talk to the wrong daemon).
+    let probes: Vec<std::net::TcpListener> = [
+        "127.0.0.1",
+        "127.0.0.1",
+        "127.0.0.2",
+        "127.0.0.1",
+        "127.0.0.1",
+    ]
+    .iter()
+    .map(|ip| std::net::TcpListener::bind((*ip, 0)).expect("bind a probe"))
+    .collect();
+    let ports: Vec<u16> = probes
+        .iter()
+        .map(|l| l.local_addr().expect("addr").port())
+        .collect();
+    drop(probes);
+    let (bmp_port, b_port, a_port, b_api, a_api) =
+        (ports[0], ports[1], ports[2], ports[3], ports[4]);
     let (mut rx, stop, health, task) = start_bmp(bmp_port, "");
 
     let b_conf = format!(
@@ -247,7 +264,9 @@ async fn gobgpd_reports_routes_over_bmp() {
     };
     let mut expected = BTreeSet::new();
     let mut stable = 0;
-    for _ in 0..100 {
+    // Patient: on a loaded machine gobgpd can take a while to pass the
+    // injected RIB on (up to two minutes; a converged run exits early).
+    for _ in 0..400 {
         let now = b_adj_in();
         stable = if now == expected && now.len() >= 8 {
             stable + 1
