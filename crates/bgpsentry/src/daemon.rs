@@ -318,13 +318,19 @@ fn run_live(
     sources: &[crate::ingest::live::SourceConfig],
     sink: &mut DetectSink<'_>,
     peers: &mut bgpsentry_core::model::PeerTable,
+    api: &AppState,
 ) -> anyhow::Result<()> {
     use crate::ingest::live::{LiveItem, run as run_source};
     use crate::ingest::mrt::Sink;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<LiveItem>(1024);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut healths = Vec::new();
     for s in sources {
         let health = s.new_health();
+        healths.push((s.name(), health.clone()));
+        if let Ok(mut v) = api.sources.lock() {
+            v.push(health.clone());
+        }
         let name = s.name();
         let tx = tx.clone();
         let stop = stop_rx.clone();
@@ -448,6 +454,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     let store = Store::open(&db).with_context(|| format!("opening store {}", db.display()))?;
     let pool = ReadPool::open(&db, 4).context("opening read connections")?;
     let state = AppState::new(pool, tokens, Clock::Wall);
+    let api_state = state.clone();
     let listener = rt
         .block_on(tokio::net::TcpListener::bind(listen))
         .with_context(|| format!("binding the API to {listen}"))?;
@@ -501,7 +508,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
                 );
             }
             if live {
-                run_live(&rt, &cfg.source, &mut sink, &mut peers)?;
+                run_live(&rt, &cfg.source, &mut sink, &mut peers, &api_state)?;
             }
             let (events, _changes) = sink.finish();
             (peers, events)

@@ -289,4 +289,13 @@ start = "all"
     let e = &found["result"]["events"][0];
     assert_eq!(e["hijacker_asn"], 2148, "{found}");
     assert_eq!(e["victim_asns"][0], 11624);
+    // Feed health of the live source is on /metrics.
+    let metrics = reqwest::blocking::get(format!("http://127.0.0.1:{port}/metrics"))
+        .and_then(|r| r.text())
+        .unwrap_or_default();
+    assert!(
+        metrics.contains("bgpsentry_source_messages_total{"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("source=\"mrt-follow\""), "{metrics}");
 }

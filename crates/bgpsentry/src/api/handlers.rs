@@ -118,11 +118,15 @@ pub async fn metrics(State(st): State<Arc<AppState>>) -> Response {
         .read(|r| Ok((r.counts()?, r.total_monitors()?)))
         .await
         .ok();
-    let body = st.metrics.render(
+    let mut body = st.metrics.render(
         store.map(|s| s.0),
         store.map(|s| s.1),
         st.started.elapsed().as_secs_f64(),
     );
+    let sources = st.sources.lock().map(|s| s.clone()).unwrap_or_default();
+    if !sources.is_empty() {
+        body.push_str(&crate::ingest::health::render_prometheus(&sources));
+    }
     let mut resp = body.into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -60,6 +60,9 @@ pub struct AppState {
     pub clock: Clock,
     /// Start time, for uptime.
     pub started: Instant,
+    /// Health of the daemon's live sources, exported on `/metrics`
+    /// (empty for `serve`).
+    pub sources: std::sync::Mutex<Vec<Arc<crate::ingest::health::SourceHealth>>>,
 }
 
 impl AppState {
@@ -71,6 +74,7 @@ impl AppState {
             metrics: metrics::Metrics::default(),
             clock,
             started: Instant::now(),
+            sources: std::sync::Mutex::new(Vec::new()),
         })
     }
 
