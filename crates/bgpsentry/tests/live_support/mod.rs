@@ -32,7 +32,7 @@ impl Proc {
             .stderr(err)
             .spawn()
             .unwrap_or_else(|e| {
-                panic!("cannot start {cmd}: {e} (Debian: apt-get install gobgpd bird2)")
+                panic!("cannot start {cmd}: {e} (Debian: apt-get install gobgpd)")
             });
         Proc {
             name: cmd.to_string(),
