@@ -31,9 +31,7 @@ impl Proc {
             .stdout(out)
             .stderr(err)
             .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start {cmd}: {e} (Debian: apt-get install gobgpd)")
-            });
+            .unwrap_or_else(|e| panic!("cannot start {cmd}: {e} (Debian: apt-get install gobgpd)"));
         Proc {
             name: cmd.to_string(),
             child,
