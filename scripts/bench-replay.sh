@@ -25,5 +25,5 @@ read -r dump_s dump_kb < <(t "$bin" dump "${files[@]}")
 ratio=$(awk -v a="$bs_s" -v b="$bd_s" 'BEGIN{printf "%.3f", a/b}')
 dratio=$(awk -v a="$dump_s" -v b="$bd_s" 'BEGIN{printf "%.3f", a/b}')
 printf "%-34s %8s s  %8s MiB\n" "bgpdump -m (loop over files)" "$bd_s" "$((bd_kb/1024))"
-printf "%-34s %8s s  %8s MiB  ratio %s\n" "bgpsentry replay ${EXTRA:+(with detectors)}" "$bs_s" "$((bs_kb/1024))" "$ratio"
+printf "%-34s %8s s  %8s MiB  ratio %s\n" "bgpsentry replay ${EXTRA:+(+ EXTRA)}" "$bs_s" "$((bs_kb/1024))" "$ratio"
 printf "%-34s %8s s  %8s MiB  ratio %s\n" "bgpsentry dump" "$dump_s" "$((dump_kb/1024))" "$dratio"
