@@ -161,30 +161,10 @@ impl LeakArgs {
     }
 }
 
-/// Infers AS relationships from every path of `read`'s inputs (the first of
-/// `replay`'s two passes when no `--asrel` is given), AS-Rank as in
-/// `bgpsentry evidence infer-asrel`.
+/// Infers AS relationships from every path of `read`'s inputs (AS-Rank, as
+/// `bgpsentry evidence infer-asrel`), keeping no messages.
 pub fn infer_asrel(
     read: &crate::replay::ReadArgs,
 ) -> anyhow::Result<bgpsentry_core::evidence::AsRelationships> {
-    use bgpsentry_core::model::{PeerTable, RouteEvent, RouteMessage};
-    struct Observe(bgpsentry_core::evidence::AsRelInference);
-    impl crate::ingest::mrt::Sink for Observe {
-        fn message(&mut self, msg: &RouteMessage, _peers: &PeerTable) {
-            if let RouteEvent::Update { attrs: Some(a), .. } = &msg.event
-                && let Some(seq) = a.as_path.dedup_sequence()
-            {
-                self.0.observe(&seq);
-            }
-        }
-    }
-    let mut sink = Observe(bgpsentry_core::evidence::AsRelInference::new());
-    let read = crate::replay::ReadArgs {
-        progress: false,
-        ..read.clone()
-    };
-    crate::replay::read_all(&read, &mut sink)?;
-    let rels = sink.0.infer();
-    tracing::info!(edges = rels.len(), stats = ?sink.0.stats(), "AS relationships inferred from the inputs");
-    Ok(rels)
+    crate::detectors::infer_and_record(read, 0).map(|(rels, _)| rels)
 }

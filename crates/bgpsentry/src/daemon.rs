@@ -38,6 +38,10 @@ use crate::pipeline::{ChangeSink, DetectSink};
 use crate::replay::{ReadArgs, read_all};
 use crate::store::{ReadPool, Store, StoreSink};
 
+/// Decoded messages kept from the relationship-inference pass (as the
+/// `replay` default, about 0.4 KiB each).
+const MAX_CACHED_MESSAGES: usize = 4_000_000;
+
 /// `bgpsentry run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -485,8 +489,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     let mut code = crate::run::EXIT_COMPLETE;
     let live = !cfg.source.is_empty() && !args.exit_after_replay;
     if !cfg.mrt.is_empty() || live {
+        // Relationships inferred from the MRT inputs; the decoded messages
+        // are kept (bounded) so the detection pass does not decode twice.
+        let mut recorded = None;
         if evidence_args.asrel.is_none() && !detect_args.leak.no_leak && !cfg.mrt.is_empty() {
-            evidence.asrel = crate::cli::infer_asrel(&read)?;
+            let (rels, rec) = crate::detectors::infer_and_record(&read, MAX_CACHED_MESSAGES)?;
+            evidence.asrel = rels;
+            recorded = rec;
         }
         let evidence = Arc::new(evidence);
         let detectors = crate::detectors::build(&detect_args, evidence.clone())?;
@@ -499,7 +508,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
             let mut sink = DetectSink::new(detectors, vec![&mut outputs]);
             let mut peers = bgpsentry_core::model::PeerTable::new();
             if !cfg.mrt.is_empty() {
-                let (summary, p) = read_all(&read, &mut sink)?;
+                let (summary, p) = match recorded.take() {
+                    Some(rec) => rec.replay_into(&mut sink),
+                    None => read_all(&read, &mut sink)?,
+                };
                 peers = p;
                 code = crate::run::exit_code(summary.status);
                 println!(

@@ -205,17 +205,28 @@ pub fn build(args: &DetectArgs, evidence: Arc<Evidence>) -> anyhow::Result<Vec<B
 }
 
 /// The decoded messages of a first pass, kept for the second.
-struct Recorded {
+pub struct Recorded {
     messages: Vec<RouteMessage>,
     peers: PeerTable,
     summary: crate::replay::Summary,
+}
+
+impl Recorded {
+    /// Feeds the kept messages to `sink` as the inputs would have; returns
+    /// the first pass's summary and peer table.
+    pub fn replay_into(self, sink: &mut dyn Sink) -> (crate::replay::Summary, PeerTable) {
+        for m in &self.messages {
+            sink.message(m, &self.peers);
+        }
+        (self.summary, self.peers)
+    }
 }
 
 /// First pass: infer AS relationships (AS-Rank, as `evidence infer-asrel`)
 /// from every path, and keep up to `cap` decoded messages so the detection
 /// pass need not decode again. Returns `None` for the messages when the
 /// inputs held more than `cap` (the detection pass then reads them again).
-fn infer_and_record(
+pub fn infer_and_record(
     read: &ReadArgs,
     cap: usize,
 ) -> anyhow::Result<(bgpsentry_core::evidence::AsRelationships, Option<Recorded>)> {
@@ -300,12 +311,7 @@ pub fn run_replay(args: &ReplayArgs, evidence: Evidence) -> anyhow::Result<i32> 
         .collect();
     let mut sink = DetectSink::new(detectors, outputs);
     let (summary, peers) = match recorded {
-        Some(rec) => {
-            for m in &rec.messages {
-                sink.message(m, &rec.peers);
-            }
-            (rec.summary, rec.peers)
-        }
+        Some(rec) => rec.replay_into(&mut sink),
         None => read_all(&read, &mut sink)?,
     };
     let (events, changes) = sink.finish();
