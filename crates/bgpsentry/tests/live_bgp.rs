@@ -34,9 +34,10 @@ type Started = (
     tokio::task::JoinHandle<Result<(), live::SourceError>>,
 );
 
-fn start_bgp(port: u16, neighbors: &str) -> Started {
+/// Starts a BGP listener on a port the kernel picks; see `bound_port`.
+fn start_bgp(neighbors: &str) -> Started {
     let cfg = format!(
-        "[[source]]\ntype = \"bgp\"\nname = \"bgp-test\"\nlisten = \"127.0.0.1:{port}\"\nlocal_asn = 65000\nrouter_id = \"192.0.2.254\"\nhold_time = 30\nflush_ms = 10\n{neighbors}"
+        "[[source]]\ntype = \"bgp\"\nname = \"bgp-test\"\nlisten = \"127.0.0.1:0\"\nlocal_asn = 65000\nrouter_id = \"192.0.2.254\"\nhold_time = 30\nflush_ms = 10\n{neighbors}"
     );
     let source = live::SourcesConfig::from_toml(&cfg)
         .expect("config")
@@ -56,13 +57,12 @@ async fn gobgpd_announces_a_hijack() {
         "this test needs a real gobgpd: apt-get install gobgpd"
     );
     let dir = tempfile::tempdir().expect("tmp");
-    let port = free_port("127.0.0.1");
-    let peer_port = free_port("127.0.0.2");
-    let api = free_port("127.0.0.1");
-    let (mut rx, stop, health, task) = start_bgp(
-        port,
+    let (mut rx, stop, health, mut task) = start_bgp(
         "[[source.neighbor]]\naddress = \"127.0.0.2\"\nasn = 65010\ndescription = \"gobgpd\"\n",
     );
+    let port = bound_port(&health, &mut task).await;
+    let peer_port = free_port("127.0.0.2");
+    let api = free_port("127.0.0.1");
     let conf = format!(
         r#"
 [global.config]
@@ -326,11 +326,9 @@ async fn established(port: u16, hold: u16) -> TcpStream {
 
 #[tokio::test]
 async fn hostile_neighbour_gets_notifications() {
-    let port = free_port("127.0.0.1");
-    let (mut rx, stop, health, task) = start_bgp(
-        port,
-        "[[source.neighbor]]\naddress = \"127.0.0.3\"\nasn = 65020\n",
-    );
+    let (mut rx, stop, health, mut task) =
+        start_bgp("[[source.neighbor]]\naddress = \"127.0.0.3\"\nasn = 65020\n");
+    let port = bound_port(&health, &mut task).await;
     let peer: IpAddr = "127.0.0.3".parse().expect("ip");
 
     // Wrong AS in the OPEN: 2/2 Bad Peer AS.

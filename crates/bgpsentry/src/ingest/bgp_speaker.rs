@@ -603,7 +603,9 @@ pub async fn run(
             addr: cfg.listen.to_string(),
             err,
         })?;
-    tracing::info!(source = %name, listen = %cfg.listen, neighbors = cfg.neighbor.len(), "BGP listener up");
+    let bound = listener.local_addr().unwrap_or(cfg.listen);
+    health.set_listening(bound);
+    tracing::info!(source = %name, listen = %bound, neighbors = cfg.neighbor.len(), "BGP listener up");
     let cfg = Arc::new(cfg);
     let active: Arc<Mutex<HashSet<IpAddr>>> = Arc::default();
     let mut gap_out = Out::new(name.clone(), tx.clone(), health.clone());

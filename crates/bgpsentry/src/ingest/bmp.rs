@@ -495,7 +495,9 @@ pub async fn run(
             addr: cfg.listen.to_string(),
             err,
         })?;
-    tracing::info!(source = %name, listen = %cfg.listen, "BMP listener up");
+    let bound = listener.local_addr().unwrap_or(cfg.listen);
+    health.set_listening(bound);
+    tracing::info!(source = %name, listen = %bound, "BMP listener up");
     let mut gap_out = Out::new(name.clone(), tx.clone(), health.clone());
     let mut tasks = JoinSet::new();
     let mut seen: HashSet<IpAddr> = HashSet::new();

@@ -68,6 +68,7 @@ pub struct SourceHealth {
     /// Files ingested (MRT follow).
     pub files: AtomicU64,
     rate: Mutex<Rate>,
+    listening: std::sync::OnceLock<std::net::SocketAddr>,
 }
 
 #[derive(Debug)]
@@ -113,7 +114,19 @@ impl SourceHealth {
                 count: 0,
                 per_sec: 0.0,
             }),
+            listening: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Records the address a listener (BMP, BGP) actually bound: with
+    /// `listen = "127.0.0.1:0"` the kernel picks the port.
+    pub fn set_listening(&self, addr: std::net::SocketAddr) {
+        let _ = self.listening.set(addr);
+    }
+
+    /// The address the source's listener is bound to, once it is up.
+    pub fn listening(&self) -> Option<std::net::SocketAddr> {
+        self.listening.get().copied()
     }
 
     /// The source's name.

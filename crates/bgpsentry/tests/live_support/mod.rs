@@ -61,7 +61,28 @@ pub fn have(cmd: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// A TCP port free on `ip` right now.
+/// The port a listener under test bound (it was configured with port 0, so
+/// the kernel chose it: no probe-then-bind race with other tests, whose
+/// forked children briefly inherit any probe socket). Panics with the
+/// listener's error if it ended instead.
+pub async fn bound_port<T: std::fmt::Debug>(
+    health: &bgpsentry::ingest::health::SourceHealth,
+    task: &mut tokio::task::JoinHandle<T>,
+) -> u16 {
+    for _ in 0..500 {
+        if let Some(a) = health.listening() {
+            return a.port();
+        }
+        if task.is_finished() {
+            panic!("listener ended: {:?}", task.await);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("listener never bound");
+}
+
+/// A TCP port free on `ip` right now (for daemons we start, which need a
+/// port number in their config).
 pub fn free_port(ip: &str) -> u16 {
     let l = std::net::TcpListener::bind((ip, 0)).expect("bind");
     l.local_addr().expect("addr").port()
