@@ -225,20 +225,52 @@ async fn gobgpd_reports_routes_over_bmp() {
     })
     .await;
     assert!(ok, "A and B never established their session");
-    let (ok, out) = run_cmd(
-        "gobgp",
-        &[
-            "-p",
-            &a_api_p,
-            "mrt",
-            "inject",
-            "global",
-            "--only-best",
-            mrt.to_str().expect("p"),
-            "20",
-        ],
+    // `gobgp mrt inject` streams the paths over gRPC and can exit before
+    // gobgpd has taken them all (seen: 3 of 20 records): inject again until
+    // A's RIB holds them (re-injecting the same paths is idempotent).
+    let a_rib_len = || {
+        run_cmd("gobgp", &["-p", &a_api_p, "global", "rib"])
+            .1
+            .lines()
+            .filter(|l| l.split_whitespace().nth(1).is_some_and(|p| p.contains('/')))
+            .count()
+    };
+    let mut injected = 0;
+    for _ in 0..5 {
+        let (ok, out) = run_cmd(
+            "gobgp",
+            &[
+                "-p",
+                &a_api_p,
+                "mrt",
+                "inject",
+                "global",
+                "--only-best",
+                mrt.to_str().expect("p"),
+                "20",
+            ],
+        );
+        assert!(ok, "gobgp mrt inject: {out}");
+        let before = a_rib_len();
+        // Settled: the count stops growing.
+        let mut last = before;
+        for _ in 0..10 {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let now = a_rib_len();
+            if now == last && now >= 8 {
+                break;
+            }
+            last = now;
+        }
+        injected = last;
+        if injected >= 8 {
+            break;
+        }
+    }
+    assert!(
+        injected >= 8,
+        "A's RIB after injecting: {injected} prefixes"
     );
-    assert!(ok, "gobgp mrt inject: {out}");
 
     // Wait for the hijack and the RIB routes to arrive through B's BMP.
     let mut seen = Seen::default();
