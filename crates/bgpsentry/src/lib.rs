@@ -8,6 +8,7 @@ pub mod alert;
 pub mod api;
 pub mod cli;
 pub mod daemon;
+pub mod dashboard;
 pub mod detectors;
 pub mod dump;
 pub mod eval;

@@ -126,6 +126,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         ));
     Router::new()
         .merge(protected)
+        .merge(crate::dashboard::router(state.clone()))
         .route("/healthz", get(handlers::healthz))
         .route("/openapi.json", get(handlers::openapi))
         .route("/client/v4/radar/openapi.json", get(handlers::openapi))
