@@ -469,6 +469,9 @@ fn a_person_finds_the_youtube_hijack_in_the_dashboard() {
         !b.find_all("#timeline-chart rect").is_empty(),
         "timeline bars"
     );
+    b.wait_for("p.legend", |t| {
+        t.contains("hijack announcements reported per minute")
+    });
     assert!(b.find_all(".error").is_empty(), "no error shown");
     b.screenshot(&shots.join("3-event-youtube.png"));
 

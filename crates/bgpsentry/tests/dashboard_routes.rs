@@ -126,7 +126,10 @@ async fn data_endpoints_answer_over_a_store() {
             // event 1 grows at +61 s and ends at +185 s
             let mut grown = a.clone();
             grown.peer_ip_count = 9;
+            grown.hijack_msgs_count = a.hijack_msgs_count + 7;
+            grown.on_going_count = 1;
             let mut ended = grown.clone();
+            ended.on_going_count = 0;
             ended.finished = true;
             ended.ended_ts = Some(t(185));
             s.apply_batch(&[
@@ -212,6 +215,13 @@ async fn data_endpoints_answer_over_a_store() {
     assert_eq!(b.len(), 4, "{v}");
     assert_eq!(b[0]["changes"], 1);
     assert_eq!(b[1]["changes"], 1);
+    // announcements counted between reports, prefixes still carried
+    let first = b[0]["announcements"].as_u64().unwrap();
+    assert!(first >= 1);
+    assert_eq!(b[1]["announcements"], 7);
+    assert_eq!(b[2]["announcements"], 0);
+    assert_eq!(b[1]["ongoing"], 1);
+    assert_eq!(b[3]["ongoing"], 0);
     assert_eq!(b[1]["peers"], 9);
     assert_eq!(b[2]["changes"], 0);
     assert_eq!(b[2]["peers"], 9);

@@ -8,11 +8,13 @@
 //!   top hijackers and leakers, `total_monitors` and the live sources'
 //!   health;
 //! * `GET /dashboard/api/{hijacks,leaks}/events/{id}/timeline`: the event's
-//!   stored history bucketed per minute.
+//!   stored history bucketed per minute: changes, announcements counted
+//!   between reports, collector peers, prefixes still carried.
 //!
-//! All of it is read-only SQL over the store's existing tables (no schema
-//! change), with parameters, never formatted values. Times come from the
-//! stored message timestamps, so a replay gives the same answers.
+//! All of it is read-only SQL over the store's tables (schema v2 added the
+//! two `event_changes` counters the timeline uses), with parameters, never
+//! formatted values. Times come from the stored message timestamps, so a
+//! replay gives the same answers.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, LazyLock};
@@ -416,6 +418,15 @@ pub struct Bucket {
     pub ts: String,
     /// Changes reported in the bucket (opened, grown, confidence, ended).
     pub changes: u64,
+    /// Hijack (leak) announcements counted since the previous reported
+    /// change, placed in the bucket of the change that reported them;
+    /// absent for history written before schema v2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub announcements: Option<u64>,
+    /// Prefixes still carried by some collector peer at the end of the
+    /// bucket (hijacks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ongoing: Option<i64>,
     /// Collector peers that had carried the event by the end of the bucket.
     pub peers: i64,
     /// Prefixes in the event by the end of the bucket.
@@ -438,6 +449,10 @@ pub struct ChangeRow {
     pub prefixes: i64,
     /// Peers after it.
     pub peers: i64,
+    /// Announcements counted up to it (`hijack_msgs_count`, `leak_count`).
+    pub msgs: Option<i64>,
+    /// Prefixes still carried after it (hijacks).
+    pub ongoing: Option<i64>,
     /// It ended the event.
     pub ended: bool,
 }
@@ -459,32 +474,47 @@ pub fn bucketize(changes: &[ChangeRow]) -> (i64, Vec<Bucket>) {
         .map(|i| Bucket {
             ts: Timestamp(start + i as i64 * width).to_radar_millis(),
             changes: 0,
+            announcements: None,
+            ongoing: None,
             peers: 0,
             prefixes: 0,
             confidence: None,
             ended: false,
         })
         .collect();
+    let mut counted = 0i64;
+    let with_msgs = changes.iter().any(|c| c.msgs.is_some());
     for c in changes {
         let i = ((c.ts.max(start) - start) / width) as usize;
         if let Some(b) = out.get_mut(i) {
             b.changes += 1;
+            if let Some(m) = c.msgs {
+                let new = m.saturating_sub(counted).max(0) as u64;
+                counted = counted.max(m);
+                b.announcements = Some(b.announcements.unwrap_or(0) + new);
+            }
+            b.ongoing = c.ongoing.or(b.ongoing);
             b.peers = b.peers.max(c.peers);
             b.prefixes = b.prefixes.max(c.prefixes);
             b.confidence = c.confidence.or(b.confidence);
             b.ended |= c.ended;
         }
     }
-    let (mut peers, mut prefixes, mut confidence) = (0, 0, None);
+    let (mut peers, mut prefixes, mut confidence, mut ongoing) = (0, 0, None, None);
     for b in &mut out {
         if b.changes > 0 {
             peers = b.peers.max(peers);
             prefixes = b.prefixes.max(prefixes);
             confidence = b.confidence.or(confidence);
+            ongoing = b.ongoing.or(ongoing);
         }
         b.peers = peers;
         b.prefixes = prefixes;
         b.confidence = confidence;
+        b.ongoing = ongoing;
+        if with_msgs && b.announcements.is_none() {
+            b.announcements = Some(0);
+        }
     }
     (width / 1_000_000, out)
 }
@@ -518,8 +548,8 @@ pub async fn timeline(
                 return Ok(None);
             }
             let mut st = conn.prepare_cached(
-                "SELECT ts, confidence, prefix_count, peer_count, change FROM event_changes
-                 WHERE kind = ?1 AND event_id = ?2 ORDER BY seq",
+                "SELECT ts, confidence, prefix_count, peer_count, change, msgs, ongoing
+                 FROM event_changes WHERE kind = ?1 AND event_id = ?2 ORDER BY seq",
             )?;
             let rows = st.query_map(params![code, id], |row| {
                 Ok(ChangeRow {
@@ -528,6 +558,8 @@ pub async fn timeline(
                     prefixes: row.get(2)?,
                     peers: row.get(3)?,
                     ended: row.get::<_, String>(4)? == "ended",
+                    msgs: row.get(5)?,
+                    ongoing: row.get(6)?,
                 })
             })?;
             Ok(Some(rows.collect::<rusqlite::Result<Vec<_>>>()?))
@@ -555,6 +587,8 @@ mod tests {
             confidence: Some(4),
             prefixes: 1,
             peers,
+            msgs: Some(peers * 10),
+            ongoing: Some(1),
             ended: false,
         }
     }
@@ -569,6 +603,10 @@ mod tests {
         assert_eq!((b[1].changes, b[1].peers), (1, 5));
         assert_eq!((b[2].changes, b[2].peers), (0, 5));
         assert_eq!((b[4].changes, b[4].peers), (1, 6));
+        // msgs 20, 50, 60: announcements counted since the previous change
+        let ann: Vec<_> = b.iter().map(|b| b.announcements).collect();
+        assert_eq!(ann, [Some(20), Some(30), Some(0), Some(0), Some(10)]);
+        assert_eq!(b[2].ongoing, Some(1));
     }
 
     #[test]

@@ -12,7 +12,8 @@
 //!   paths, leaked prefixes and origins) for the detail endpoint.
 //! * `event_asns(kind, asn, event_id, role flags)`, `event_countries`,
 //!   `event_prefixes`: join tables for the many-valued filters.
-//! * `event_changes`: the history of every event.
+//! * `event_changes`: the history of every event (v2: with the announcement
+//!   count and carried prefixes after each change, for the dashboard).
 //! * `asn_info`, `meta`.
 
 use rusqlite::Connection;
@@ -118,6 +119,12 @@ CREATE TABLE asn_info (
     country_code TEXT NOT NULL,
     org_name TEXT NOT NULL
 );
+"#,
+    // 2: per-change counters for the dashboard's timeline (NULL on rows
+    // written before): announcements so far, prefixes still carried
+    r#"
+ALTER TABLE event_changes ADD COLUMN msgs INTEGER;
+ALTER TABLE event_changes ADD COLUMN ongoing INTEGER;
 "#,
 ];
 

@@ -103,13 +103,15 @@ fn write_change(tx: &Transaction<'_>, c: &EventChange) -> Result<()> {
         Event::Hijack(e) => write_hijack(tx, c.ts, e)?,
         Event::Leak(e) => write_leak(tx, c.ts, e)?,
     }
-    let (kind, id, conf, prefixes, peers) = match &c.event {
+    let (kind, id, conf, prefixes, peers, msgs, ongoing) = match &c.event {
         Event::Hijack(e) => (
             KIND_HIJACK,
             e.id,
             Some(e.confidence_score),
             e.prefixes.len() as i64,
             i64::from(e.peer_ip_count),
+            e.hijack_msgs_count,
+            Some(i64::from(e.on_going_count)),
         ),
         Event::Leak(e) => (
             KIND_LEAK,
@@ -117,11 +119,14 @@ fn write_change(tx: &Transaction<'_>, c: &EventChange) -> Result<()> {
             None,
             i64::from(e.prefix_count),
             i64::from(e.peer_count),
+            e.leak_count,
+            None,
         ),
     };
+    let msgs = i64::try_from(msgs).unwrap_or(i64::MAX);
     let mut st = tx.prepare_cached(
         "INSERT INTO event_changes(kind, event_id, ts, change, confidence, prefix_count,
-         peer_count, finished) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         peer_count, finished, msgs, ongoing) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
     st.execute(params![
         kind,
@@ -131,7 +136,9 @@ fn write_change(tx: &Transaction<'_>, c: &EventChange) -> Result<()> {
         conf,
         prefixes,
         peers,
-        c.event.finished()
+        c.event.finished(),
+        msgs,
+        ongoing
     ])?;
     Ok(())
 }

@@ -480,21 +480,26 @@
     ];
   }
 
-  function timelineChart(tl) {
+  function timelineChart(tl, noun) {
     const b = tl.buckets || [];
     if (!b.length) return h("p", {}, "No history stored for this event.");
+    const hasAnn = b.some((x) => x.announcements !== undefined);
+    const barOf = (x) => (hasAnn ? x.announcements || 0 : x.changes);
+    const per = tl.bucket_secs === 60 ? "minute" : tl.bucket_secs / 60 + " minutes";
+    const barLabel = hasAnn ? noun + " announcements reported per " + per : "changes reported per " + per;
     const W = 720, H = 200, L = 40, R = 40, T = 10, B = 30;
-    const maxC = Math.max(1, ...b.map((x) => x.changes));
+    const maxC = Math.max(1, ...b.map(barOf));
     const maxP = Math.max(1, ...b.map((x) => x.peers));
     const bw = (W - L - R) / b.length;
     const y = (v, max) => T + (H - T - B) * (1 - v / max);
     const svg = s("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-labelledby": "tl-title tl-desc", id: "timeline-chart" });
     svg.append(s("title", { id: "tl-title" }, "Event timeline"));
-    svg.append(s("desc", { id: "tl-desc" }, "Bars: changes reported per " + (tl.bucket_secs / 60) + " minute(s), up to " + maxC + ". Line: collector peers that had carried the event, up to " + maxP + "."));
+    svg.append(s("desc", { id: "tl-desc" }, "Bars: " + barLabel + ", up to " + maxC + ". Line: collector peers that had carried the event, up to " + maxP + "."));
     b.forEach((x, i) => {
-      if (!x.changes) return;
-      const y0 = y(x.changes, maxC);
-      svg.append(s("rect", { x: L + i * bw, y: y0, width: Math.max(1, bw - 1), height: H - B - y0, fill: x.ended ? "#555" : "#b83232" }));
+      const v = barOf(x);
+      if (!v && !x.ended) return;
+      const y0 = x.ended && !v ? T : y(v, maxC);
+      svg.append(s("rect", { x: L + i * bw, y: y0, width: Math.max(1, bw - 1), height: H - B - y0, fill: x.ended && !v ? "#6b7280" : "#b83232" }));
     });
     const pts = b.map((x, i) => (L + (i + 0.5) * bw).toFixed(1) + "," + y(x.peers, maxP).toFixed(1)).join(" ");
     svg.append(s("polyline", { points: pts, fill: "none", stroke: "#2d6cb5", "stroke-width": 2 }));
@@ -504,15 +509,17 @@
     svg.append(s("text", { x: L - 4, y: T + 10, class: "axis", "text-anchor": "end" }, String(maxC)));
     svg.append(s("text", { x: W - R + 4, y: T + 10, class: "axis" }, String(maxP)));
     const busy = b.filter((x) => x.changes || x.ended);
+    const dash = (v) => (v === undefined || v === null ? "—" : String(v));
     return [
-      h("p", { class: "legend" }, "Red bars: changes reported per " + (tl.bucket_secs === 60 ? "minute" : tl.bucket_secs / 60 + " minutes") + " (left axis; grey: ended). Blue line: collector peers that had carried it (right axis)."),
+      h("p", { class: "legend" }, "Red bars: " + barLabel + " (left axis; counted between the detector's reports, which come at least every few minutes while it changes; a grey bar marks the end). Blue line: collector peers that had carried it (right axis)."),
       h("div", { class: "chart" }, svg),
       h("details", {}, h("summary", {}, "Timeline as a table (" + busy.length + " " + (tl.bucket_secs === 60 ? "minutes" : "buckets") + " with changes)"),
         h("div", { class: "table-wrap" }, h("table", { id: "timeline-table" },
-          h("thead", {}, h("tr", {}, ["Minute (UTC)", "Changes", "Peers", "Prefixes", "Confidence", "Ended"].map((c) => h("th", { scope: "col" }, c)))),
+          h("thead", {}, h("tr", {}, ["Minute (UTC)", "Changes", "Announcements", "Peers", "Prefixes", "Still carried", "Confidence", "Ended"].map((c) => h("th", { scope: "col" }, c)))),
           h("tbody", {}, busy.map((x) => h("tr", {},
-            h("td", {}, fmtTs(x.ts)), h("td", { class: "num" }, String(x.changes)), h("td", { class: "num" }, String(x.peers)),
-            h("td", { class: "num" }, String(x.prefixes)), h("td", { class: "num" }, x.confidence === undefined ? "—" : String(x.confidence)), h("td", {}, x.ended ? "yes" : ""))))))),
+            h("td", {}, fmtTs(x.ts)), h("td", { class: "num" }, String(x.changes)), h("td", { class: "num" }, dash(x.announcements)),
+            h("td", { class: "num" }, String(x.peers)), h("td", { class: "num" }, String(x.prefixes)), h("td", { class: "num" }, dash(x.ongoing)),
+            h("td", { class: "num" }, dash(x.confidence)), h("td", {}, x.ended ? "yes" : ""))))))),
     ];
   }
 
@@ -537,7 +544,7 @@
     const ev = detail.result.event;
     const info = asnMap(detail.result.asn_info);
     const back = h("p", {}, h("a", { href: "#/" + kind }, "← All " + (kind === "hijacks" ? "hijacks" : "route leaks")));
-    const timeline = tl.error ? h("p", { class: "error" }, tl.error) : timelineChart(tl.result);
+    const timeline = tl.error ? h("p", { class: "error" }, tl.error) : timelineChart(tl.result, kind === "hijacks" ? "hijack" : "leak");
     const raw = h("details", {}, h("summary", {}, "All fields (JSON)"), h("pre", { class: "json", tabindex: "0" }, JSON.stringify(ev, null, 2)));
     if (kind === "hijacks") {
       const victims = ev.victim_asns || [];
