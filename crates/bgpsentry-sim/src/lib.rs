@@ -12,6 +12,7 @@
 //! * [`topology`], [`routing`] — the AS graph and route computation.
 //! * [`engine`] — the timeline: churn and incidents to collector updates.
 //! * [`mrt_writer`] — BGP4MP_ET / TABLE_DUMP_V2 encoding.
+//! * [`registries`] — RPKI ROAs and IRR route objects for a share of ASes.
 //! * [`truth`] — the ground truth; [`score`] — matching detector events to it.
 
 pub mod churn;
@@ -21,6 +22,7 @@ pub mod incidents;
 pub mod mrt_writer;
 pub mod output;
 pub mod prefixes;
+pub mod registries;
 pub mod rng;
 pub mod routing;
 pub mod scenario;

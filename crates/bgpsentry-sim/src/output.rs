@@ -4,6 +4,8 @@
 //! DIR/mrt/<collector>/bview.YYYYMMDD.HHMM     TABLE_DUMP_V2 RIB at the start
 //! DIR/mrt/<collector>/updates.YYYYMMDD.HHMM   BGP4MP_ET updates, one file per split
 //! DIR/as-rel.txt                              CAIDA serial-1 relationships
+//! DIR/rpki.json                               ROAs (rpki-client / Cloudflare layout)
+//! DIR/sim.db                                  IRR route objects (RPSL, source SIM)
 //! DIR/truth.json                              ground truth
 //! DIR/scenario.toml                           the scenario as run
 //! ```
@@ -32,6 +34,10 @@ pub struct Generated {
     pub mrt_dir: PathBuf,
     /// The relationship file.
     pub relationships: PathBuf,
+    /// The ROAs.
+    pub rpki: PathBuf,
+    /// The IRR dump.
+    pub irr: PathBuf,
     /// `truth.json`.
     pub truth_path: PathBuf,
     /// The truth.
@@ -124,6 +130,8 @@ pub fn write_run(run: &Run, dir: &Path) -> Result<Generated, SimError> {
     let mut files = Files {
         mrt_dir: "mrt".into(),
         relationships: "as-rel.txt".into(),
+        rpki: "rpki.json".into(),
+        irr: "sim.db".into(),
         ..Default::default()
     };
     let mut counts = sim.counts.clone();
@@ -204,6 +212,11 @@ pub fn write_run(run: &Run, dir: &Path) -> Result<Generated, SimError> {
     }
     let rel_path = dir.join("as-rel.txt");
     write(&rel_path, sim.topo.to_caida().as_bytes())?;
+    let registries = crate::registries::Registries::build(sim);
+    let rpki_path = dir.join("rpki.json");
+    write(&rpki_path, &registries.rpki_json()?)?;
+    let irr_path = dir.join("sim.db");
+    write(&irr_path, registries.rpsl().as_bytes())?;
     let truth = Truth {
         scenario: sim.scenario.name.clone(),
         seed: sim.scenario.seed,
@@ -225,6 +238,8 @@ pub fn write_run(run: &Run, dir: &Path) -> Result<Generated, SimError> {
         dir: dir.to_path_buf(),
         mrt_dir,
         relationships: rel_path,
+        rpki: rpki_path,
+        irr: irr_path,
         truth_path,
         truth,
     })

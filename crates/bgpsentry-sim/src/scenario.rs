@@ -325,6 +325,8 @@ pub struct Scenario {
     pub incidents: Vec<IncidentSpec>,
     /// Incidents drawn from the seed.
     pub random_incidents: RandomIncidents,
+    /// RPKI and IRR coverage.
+    pub registries: crate::registries::RegistryParams,
     /// Where the scenario file was (to resolve relative paths); not in the file.
     #[serde(skip)]
     pub base_dir: Option<PathBuf>,
@@ -345,6 +347,7 @@ impl Default for Scenario {
             churn: ChurnParams::default(),
             incidents: Vec::new(),
             random_incidents: RandomIncidents::default(),
+            registries: crate::registries::RegistryParams::default(),
             base_dir: None,
         }
     }

@@ -129,6 +129,30 @@ pub struct Report {
     pub false_alarms_per_day: f64,
     /// Every incident.
     pub incidents: Vec<IncidentResult>,
+    /// Every false alarm, to see why it was raised.
+    #[serde(default)]
+    pub false_alarm_events: Vec<FalseAlarm>,
+}
+
+/// One event that matches no incident.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FalseAlarm {
+    /// Scenario.
+    pub scenario: String,
+    /// Event type (as in the per-type table).
+    pub kind: String,
+    /// Event id.
+    pub id: u64,
+    /// The legitimate change or anycast prefix it overlaps, else `other_*`.
+    pub cause: String,
+    /// Hijacker or leaker.
+    pub asn: u32,
+    /// Prefixes (hijacks) or leak segment count (leaks: empty).
+    pub prefixes: Vec<String>,
+    /// Hijack confidence.
+    pub confidence: Option<i32>,
+    /// Hijack tags with scores.
+    pub tags: Vec<String>,
 }
 
 /// The type name of an incident.
@@ -289,9 +313,29 @@ pub fn score(truth: &Truth, detected: &[Detected]) -> Report {
         if matched_event[k] {
             ts.true_events += 1;
         } else {
-            *r.false_alarms
-                .entry(false_alarm_cause(truth, &d.event))
-                .or_default() += 1;
+            let cause = false_alarm_cause(truth, &d.event);
+            *r.false_alarms.entry(cause.clone()).or_default() += 1;
+            let (asn, prefixes, tags) = match &d.event {
+                Event::Hijack(h) => (
+                    h.hijacker_asn.0,
+                    h.prefixes.clone(),
+                    h.tags
+                        .iter()
+                        .map(|t| format!("{}:{}", t.name, t.score))
+                        .collect(),
+                ),
+                Event::Leak(l) => (l.leak_asn.0, Vec::new(), Vec::new()),
+            };
+            r.false_alarm_events.push(FalseAlarm {
+                scenario: truth.scenario.clone(),
+                kind: event_type(&d.event),
+                id: d.event.id(),
+                cause,
+                asn,
+                prefixes,
+                confidence: confidence(&d.event),
+                tags,
+            });
         }
     }
     for &min in &BUCKETS {
@@ -357,6 +401,8 @@ impl Report {
                 *r.false_alarms.entry(k.clone()).or_default() += n;
             }
             r.incidents.extend(x.incidents.iter().cloned());
+            r.false_alarm_events
+                .extend(x.false_alarm_events.iter().cloned());
         }
         r.finish();
         r

@@ -161,6 +161,12 @@ pub struct Files {
     pub mrt_dir: String,
     /// CAIDA serial-1 relationships of the topology.
     pub relationships: String,
+    /// RPKI ROAs (`rpki.json` layout).
+    #[serde(default)]
+    pub rpki: String,
+    /// IRR route objects (RPSL).
+    #[serde(default)]
+    pub irr: String,
 }
 
 /// The whole ground truth.

@@ -1,8 +1,10 @@
 //! `bgpsentry eval`: the detection-quality benchmark. Each scenario is
-//! simulated, its MRT output replayed through the detectors (hijack and
-//! route-leak, bootstrapped from the simulated RIB, with the true AS
-//! relationships or — `--infer-relationships` — relationships inferred from
-//! the RIB's paths), and the events are scored against `truth.json`:
+//! simulated, its MRT output replayed through the same detectors `replay`
+//! and `run` build (`detectors::build`, with any detector option given on
+//! the command line), bootstrapped from the simulated RIB, with the
+//! simulated RPKI and IRR registries and the true AS relationships or —
+//! `--infer-relationships` — relationships inferred from the RIB's paths.
+//! The events are scored against `truth.json`:
 //! precision, recall and F1 per type, hijack confidence buckets, detection
 //! delay and false alarms per simulated day (see `bgpsentry_sim::score`).
 
@@ -13,18 +15,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use bgpsentry_core::detect::Detector;
-use bgpsentry_core::detect::baseline::DEFAULT_LEARN_SECS;
-use bgpsentry_core::detect::hijack::DEFAULT_STALE_SECS;
-use bgpsentry_core::detect::leak::{LeakConfig, LeakDetector};
-use bgpsentry_core::evidence::{AsRelInference, Evidence, read_asrel};
+use bgpsentry_core::evidence::{AsRelInference, Evidence};
 use bgpsentry_core::model::{Event, EventChange, Timestamp};
 use bgpsentry_sim::score::{Detected, Report, score};
 use bgpsentry_sim::{Generated, Scenario};
 use clap::Args;
 use serde::Serialize;
 
-use crate::detectors::{DetectArgs, hijack_detector};
+use crate::detectors::DetectArgs;
+use crate::evidence::EvidenceArgs;
 use crate::pipeline::{ChangeSink, DetectSink};
 use crate::replay::{ReadArgs, read_all};
 
@@ -48,6 +47,14 @@ pub struct EvalArgs {
     /// detectors the true ones.
     #[arg(long)]
     pub infer_relationships: bool,
+    /// Do not give the detectors the simulated RPKI and IRR data (confidence
+    /// then rests on relationships and visibility alone).
+    #[arg(long)]
+    pub no_registries: bool,
+    /// Detector options, as for `replay` (the simulated RIBs are added to
+    /// `--bootstrap`).
+    #[command(flatten)]
+    pub detect: DetectArgs,
 }
 
 /// The file written by `eval`.
@@ -55,6 +62,10 @@ pub struct EvalArgs {
 pub struct Results {
     /// `given` or `inferred`.
     pub relationships: &'static str,
+    /// Whether the simulated RPKI and IRR data were given.
+    pub registries: bool,
+    /// Whether forged-origin detection was on.
+    pub forged_origin: bool,
     /// All scenarios together.
     pub total: Report,
     /// Each scenario.
@@ -97,8 +108,24 @@ fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// Loads the evidence the detectors get for a simulated data set.
-fn evidence(g: &Generated, infer: bool) -> anyhow::Result<Evidence> {
-    let mut ev = Evidence::default();
+fn evidence(g: &Generated, infer: bool, registries: bool) -> anyhow::Result<Evidence> {
+    let mut args = EvidenceArgs::default();
+    if registries {
+        for (path, what) in [(&g.rpki, "ROAs"), (&g.irr, "IRR")] {
+            anyhow::ensure!(
+                path.exists(),
+                "{} missing: {what} of {} (simulator output too old? delete the directory)",
+                path.display(),
+                g.dir.display()
+            );
+        }
+        args.rpki = vec![g.rpki.display().to_string()];
+        args.irr = vec![g.irr.display().to_string()];
+    }
+    if !infer {
+        args.asrel = Some(g.relationships.display().to_string());
+    }
+    let mut ev = crate::evidence::load(&args)?;
     if infer {
         let mut inf = AsRelInference::new();
         for r in &g.truth.files.ribs {
@@ -108,33 +135,22 @@ fn evidence(g: &Generated, infer: bool) -> anyhow::Result<Evidence> {
                 .with_context(|| format!("reading {}", path.display()))?;
         }
         ev.asrel = inf.infer();
-    } else {
-        let path = &g.relationships;
-        let f = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-        read_asrel(f, &path.display().to_string(), &mut ev.asrel)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     Ok(ev)
 }
 
 /// Replays a generated data set through the detectors and scores it.
-pub fn evaluate(g: &Generated, infer: bool) -> anyhow::Result<Report> {
-    let ev = Arc::new(evidence(g, infer)?);
-    let det_args = DetectArgs {
-        bootstrap: g
-            .truth
+pub fn evaluate(g: &Generated, args: &EvalArgs) -> anyhow::Result<Report> {
+    let ev = Arc::new(evidence(g, args.infer_relationships, !args.no_registries)?);
+    let mut det_args = args.detect.clone();
+    det_args.bootstrap.extend(
+        g.truth
             .files
             .ribs
             .iter()
-            .map(|r| g.dir.join(r).display().to_string())
-            .collect(),
-        learn_secs: DEFAULT_LEARN_SECS,
-        stale_secs: DEFAULT_STALE_SECS,
-        ..Default::default()
-    };
-    let hijack = hijack_detector(&det_args, ev.clone())?;
-    let leak = LeakDetector::new(LeakConfig::default(), ev);
-    let detectors: Vec<Box<dyn Detector>> = vec![Box::new(hijack), Box::new(leak)];
+            .map(|r| g.dir.join(r).display().to_string()),
+    );
+    let detectors = crate::detectors::build(&det_args, ev)?;
     let mut opened = Opened::default();
     let events = {
         let mut sink = DetectSink::new(detectors, vec![&mut opened]);
@@ -183,7 +199,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<i32> {
         let started = Instant::now();
         let s = Scenario::load(f).with_context(|| format!("loading {}", f.display()))?;
         let g = bgpsentry_sim::generate_to_dir(&s, &scenario_dir(&args.work, &s))?;
-        let r = evaluate(&g, args.infer_relationships)?;
+        let r = evaluate(&g, args)?;
         eprintln!(
             "eval: {} done in {:.1}s",
             s.name,
@@ -197,6 +213,8 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<i32> {
         } else {
             "given"
         },
+        registries: !args.no_registries,
+        forged_origin: args.detect.forged_origin,
         total: Report::merge(&reports),
         scenarios: reports,
     };
@@ -216,7 +234,12 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<i32> {
     if args.json {
         println!("{}", serde_json::to_string(&results)?);
     } else {
-        println!("relationships: {}", results.relationships);
+        println!(
+            "relationships: {}; RPKI/IRR: {}; forged-origin detection: {}",
+            results.relationships,
+            if results.registries { "given" } else { "none" },
+            if results.forged_origin { "on" } else { "off" }
+        );
         print!("{}", results.total.table());
         println!("results written to {}", out.display());
     }
