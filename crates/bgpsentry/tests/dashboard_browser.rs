@@ -95,13 +95,18 @@ fn replay_into(db: &Path) {
     );
 }
 
-/// `bgpsentry serve` on 127.0.0.1 (port 0); returns the process and base URL.
-fn serve(db: &Path) -> (Proc, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bgpsentry"))
-        .args(["serve", "--db"])
+/// `bgpsentry serve` on 127.0.0.1 (port 0), with an API token if given;
+/// returns the process and base URL.
+fn serve(db: &Path, token: Option<&str>) -> (Proc, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bgpsentry"));
+    cmd.args(["serve", "--db"])
         .arg(db)
         .args(["--listen", "127.0.0.1:0"])
-        .env_remove("BGPSENTRY_API_TOKENS")
+        .env_remove("BGPSENTRY_API_TOKENS");
+    if let Some(t) = token {
+        cmd.env("BGPSENTRY_API_TOKENS", t);
+    }
+    let mut child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -366,7 +371,7 @@ fn a_person_finds_the_youtube_hijack_in_the_dashboard() {
     let db = dir.path().join("events.sqlite");
     replay_into(&db);
     let replayed = started.elapsed();
-    let (_server, base) = serve(&db);
+    let (_server, base) = serve(&db, None);
     let b = Driver::start();
 
     // 1. `/` leads to the overview
@@ -474,6 +479,16 @@ fn a_person_finds_the_youtube_hijack_in_the_dashboard() {
     });
     assert!(b.find_all(".error").is_empty(), "no error shown");
     b.screenshot(&shots.join("3-event-youtube.png"));
+    for (id, file) in [
+        ("tags", "3a-event-tags.png"),
+        ("timeline-chart", "3b-event-timeline.png"),
+        ("paths", "3c-event-paths.png"),
+    ] {
+        b.script(&format!(
+            "document.getElementById('{id}').scrollIntoView({{block: 'start'}});"
+        ));
+        b.screenshot(&shots.join(file));
+    }
 
     // 5. phone width: nothing overflows the viewport
     b.call("POST", "/window/rect", json!({"width": 390, "height": 844}));
@@ -508,4 +523,34 @@ fn a_person_finds_the_youtube_hijack_in_the_dashboard() {
         started.elapsed().as_secs_f64(),
         shots.display()
     );
+}
+
+#[test]
+fn with_tokens_the_page_asks_for_one_and_keeps_it() {
+    let token = "dashboard-browser-token-5f1c2e";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_server, base) = serve(&dir.path().join("empty.sqlite"), Some(token));
+    let b = Driver::start();
+    b.goto(&format!("{base}/dashboard/#/hijacks"));
+    // the list answers 401: the token dialog opens with the reason
+    b.wait_for("#token-dialog[open] #token-reason", |t| {
+        t.contains("bearer token")
+    });
+    let focused = b.script("return document.activeElement && document.activeElement.id;");
+    assert_eq!(focused, "token-input", "focus goes to the token field");
+    let input = b.wait_for("#token-input", |_| true);
+    b.type_into(&input, token);
+    b.click(&b.wait_for("#token-save", |_| true));
+    b.wait_for("#events caption", |t| t.contains("0 events"));
+    let stored = b.script("return localStorage.getItem('bgpsentry.token');");
+    assert_eq!(stored, token);
+    b.screenshot(&screenshots_dir().join("6-token-unlocked.png"));
+    // "Forget token" removes it and the data is locked again
+    b.click(&b.wait_for("#token-button", |_| true));
+    b.click(&b.wait_for("#token-clear", |_| true));
+    let stored = b.script("return localStorage.getItem('bgpsentry.token');");
+    assert_eq!(stored, Value::Null);
+    b.wait_for("#token-dialog[open] #token-reason", |t| {
+        t.contains("bearer token")
+    });
 }

@@ -258,17 +258,18 @@ pub struct StoreOverview {
     /// Events per day (by start), oldest first, ending on the day of the
     /// latest event start.
     pub per_day: Vec<DayCount>,
-    /// Most frequent hijackers.
+    /// Most frequent hijackers among the events of the window.
     pub top_hijackers: Vec<TopAsn>,
-    /// Most frequent leakers.
+    /// Most frequent leakers among the events of the window.
     pub top_leakers: Vec<TopAsn>,
     /// Start of the most recent event (Radar millisecond format).
     pub latest_event_ts: Option<String>,
 }
 
-/// The overview's store part, over the last `days` days that end on the
-/// day of the most recent event start (so a replay of old data shows its
-/// own days, not an empty "last 30 days").
+/// The overview's store part: totals, and per-day counts and top ASes over
+/// the last `days` days that end on the day of the most recent event start
+/// (so a replay of old data shows its own days, not an empty "last 30
+/// days").
 pub fn store_overview(r: &Reader, days: i64) -> StoreResult<StoreOverview> {
     let c = r.counts()?;
     let conn = r.connection();
@@ -278,9 +279,11 @@ pub fn store_overview(r: &Reader, days: i64) -> StoreResult<StoreOverview> {
         |row| row.get(0),
     )?;
     let mut per_day = Vec::new();
+    let mut since = i64::MIN;
     if let Some(latest) = latest {
         let last_day = latest.div_euclid(DAY_US);
         let first_day = last_day - days.clamp(1, MAX_DAYS) + 1;
+        since = first_day * DAY_US;
         let mut counts = vec![(0u64, 0u64); (last_day - first_day + 1) as usize];
         for (i, table) in ["hijacks", "leaks"].into_iter().enumerate() {
             let mut st = conn.prepare_cached(&format!(
@@ -319,8 +322,8 @@ pub fn store_overview(r: &Reader, days: i64) -> StoreResult<StoreOverview> {
         leaks_ongoing: c.leaks_ongoing,
         total_monitors: r.total_monitors()?,
         per_day,
-        top_hijackers: top(r, "hijacks", "hijacker_asn")?,
-        top_leakers: top(r, "leaks", "leak_asn")?,
+        top_hijackers: top(r, "hijacks", "hijacker_asn", since)?,
+        top_leakers: top(r, "leaks", "leak_asn", since)?,
         latest_event_ts: latest.map(|t| Timestamp(t).to_radar_millis()),
     })
 }
@@ -333,13 +336,15 @@ fn day_label(day: i64) -> String {
         .to_string()
 }
 
-fn top(r: &Reader, table: &str, col: &str) -> StoreResult<Vec<TopAsn>> {
+/// The ASes with the most events of `table` that started at or after
+/// `since` (the overview's window, so the cost stays bounded).
+fn top(r: &Reader, table: &str, col: &str, since: i64) -> StoreResult<Vec<TopAsn>> {
     let rows: Vec<(i64, i64, i64)> = {
         let mut st = r.connection().prepare_cached(&format!(
-            "SELECT {col}, count(*) AS n, sum(finished = 0) FROM {table}
+            "SELECT {col}, count(*) AS n, sum(finished = 0) FROM {table} WHERE min_ts >= ?2
              GROUP BY {col} ORDER BY n DESC, {col} ASC LIMIT ?1"
         ))?;
-        let it = st.query_map(params![TOP_N], |row| {
+        let it = st.query_map(params![TOP_N, since], |row| {
             Ok((row.get(0)?, row.get(1)?, row.get(2)?))
         })?;
         it.collect::<rusqlite::Result<_>>()?

@@ -686,8 +686,8 @@
       h("h2", {}, "Events per day (last 30 days with data)"),
       perDayChart(o.per_day || []),
       h("div", { class: "grid2" },
-        h("section", {}, h("h2", {}, "Top hijackers"), topTable("top-hijackers", "ASes with the most hijack events", o.top_hijackers || [], "hijacks", "hijackerAsn")),
-        h("section", {}, h("h2", {}, "Top leakers"), topTable("top-leakers", "ASes with the most route-leak events", o.top_leakers || [], "leaks", "leakAsn"))),
+        h("section", {}, h("h2", {}, "Top hijackers"), topTable("top-hijackers", "ASes with the most hijack events in these days", o.top_hijackers || [], "hijacks", "hijackerAsn")),
+        h("section", {}, h("h2", {}, "Top leakers"), topTable("top-leakers", "ASes with the most route-leak events in these days", o.top_leakers || [], "leaks", "leakAsn"))),
       h("h2", {}, "Feed health"),
       sourcesTable(o.sources || []));
     announce("Overview loaded");
