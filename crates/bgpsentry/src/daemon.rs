@@ -23,16 +23,23 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use anyhow::Context;
-use bgpsentry_core::model::{Event, EventChange};
+use bgpsentry_core::detect::Detector;
+use bgpsentry_core::detect::state::RoutingState;
+use bgpsentry_core::model::{
+    Asn, CollectorId, Event, EventChange, PeerId, PeerTable, RouteMessage, Timestamp,
+};
 use clap::{Args, Parser};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::alert::config::AlertConfig;
 use crate::alert::sink::Alerter;
 use crate::api::auth::Tokens;
 use crate::api::{AppState, Clock};
-use crate::detectors::DetectArgs;
+use crate::detectors::{DetectArgs, DetectorSet, SetSnapshot};
 use crate::evidence::EvidenceArgs;
 use crate::pipeline::{ChangeSink, DetectSink};
 use crate::replay::{ReadArgs, read_all};
@@ -98,6 +105,74 @@ pub struct DaemonConfig {
     /// docs/sources.md).
     #[serde(default)]
     pub source: Vec<crate::ingest::live::SourceConfig>,
+    /// Checkpoints of the detectors' state (`[checkpoint]`).
+    #[serde(default)]
+    pub checkpoint: CheckpointConfig,
+    /// "Monitoring blind" notices through the alert channels
+    /// (`[blind_alerts]`).
+    #[serde(default)]
+    pub blind_alerts: BlindAlertConfig,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_checkpoint_secs() -> u64 {
+    300
+}
+fn default_blind_grace() -> u64 {
+    30
+}
+
+/// `[checkpoint]`: the detectors' state (routing state, learned baseline,
+/// open events with their ids) written to a file periodically and at
+/// shutdown, and restored at start (docs/sources.md, "Restarts").
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointConfig {
+    /// Write and restore checkpoints.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The file; default: the store's path with `.checkpoint` appended.
+    pub path: Option<PathBuf>,
+    /// Seconds (wall clock) between checkpoints while live sources run;
+    /// 0: only at shutdown.
+    #[serde(default = "default_checkpoint_secs")]
+    pub interval_secs: u64,
+}
+
+impl Default for CheckpointConfig {
+    fn default() -> Self {
+        CheckpointConfig {
+            enabled: true,
+            path: None,
+            interval_secs: default_checkpoint_secs(),
+        }
+    }
+}
+
+/// `[blind_alerts]`: a live source going blind (and recovering) is sent
+/// to every alert channel, once per transition.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlindAlertConfig {
+    /// Send the notices (when `alerts` is configured; transitions are
+    /// logged either way).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// A source blind at start-up (connections still coming up) is
+    /// reported only if it still is after this many seconds.
+    #[serde(default = "default_blind_grace")]
+    pub startup_grace_secs: u64,
+}
+
+impl Default for BlindAlertConfig {
+    fn default() -> Self {
+        BlindAlertConfig {
+            enabled: true,
+            startup_grace_secs: default_blind_grace(),
+        }
+    }
 }
 
 /// `[detect]`.
@@ -306,6 +381,332 @@ async fn demo_receiver() -> anyhow::Result<(String, tokio::task::JoinHandle<()>)
     Ok((format!("http://{addr}/alerts"), task))
 }
 
+/// The collector-peer table as a checkpoint keeps it: collector names in id
+/// order and peers in id order, so that interning them again gives every
+/// peer its old id (the routing state refers to peers by id).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct PeersRepr {
+    collectors: Vec<String>,
+    peers: Vec<(u16, std::net::IpAddr, Asn)>,
+}
+
+impl PeersRepr {
+    fn of(t: &PeerTable) -> Self {
+        let max = t.iter().map(|(_, p)| p.collector.0).max();
+        let collectors = match max {
+            Some(m) => (0..=m)
+                .map(|i| t.collector_name(CollectorId(i)).to_string())
+                .collect(),
+            None => Vec::new(),
+        };
+        PeersRepr {
+            collectors,
+            peers: t
+                .iter()
+                .map(|(_, p)| (p.collector.0, p.ip, p.asn))
+                .collect(),
+        }
+    }
+
+    fn table(&self) -> anyhow::Result<PeerTable> {
+        let mut t = PeerTable::new();
+        for (i, c) in self.collectors.iter().enumerate() {
+            let id = t.collector(c);
+            anyhow::ensure!(
+                usize::from(id.0) == i,
+                "peers: collector {c:?} listed twice"
+            );
+        }
+        for (i, (c, ip, asn)) in self.peers.iter().enumerate() {
+            anyhow::ensure!(
+                usize::from(*c) < self.collectors.len(),
+                "peers: peer {i} names unknown collector {c}"
+            );
+            let id = t.peer(CollectorId(*c), *ip, *asn);
+            anyhow::ensure!(id.0 as usize == i, "peers: peer {ip} AS{asn} listed twice");
+        }
+        Ok(t)
+    }
+}
+
+/// The body of the daemon's checkpoint (after the core's header): the peer
+/// table, the MRT inputs already replayed (not replayed again by a
+/// restart), and the detectors.
+#[derive(Serialize, Deserialize)]
+struct CheckpointBody<S> {
+    peers: PeersRepr,
+    replayed: Vec<String>,
+    detectors: SetSnapshot<S>,
+}
+
+/// Writes checkpoints: atomically (temp file, fsync, rename, fsync of the
+/// directory), at most every `interval` while live sources run, and at
+/// shutdown. Failures are logged, never fatal.
+struct Checkpointer {
+    path: Option<PathBuf>,
+    fingerprint: String,
+    interval: Option<Duration>,
+    last: std::time::Instant,
+    replayed: Vec<String>,
+}
+
+impl Checkpointer {
+    fn new(cfg: &CheckpointConfig, db: &Path, fingerprint: String) -> Self {
+        let path = cfg.enabled.then(|| {
+            cfg.path
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(format!("{}.checkpoint", db.display())))
+        });
+        Checkpointer {
+            path,
+            fingerprint,
+            interval: (cfg.interval_secs > 0).then(|| Duration::from_secs(cfg.interval_secs)),
+            last: std::time::Instant::now(),
+            replayed: Vec::new(),
+        }
+    }
+
+    /// Reads the checkpoint if there is a usable one; a missing file is
+    /// `None` silently, an unusable one `None` with a warning that names the
+    /// file and what is wrong (the daemon then starts fresh).
+    fn load(&self) -> Option<CheckpointBody<RoutingState>> {
+        let path = self.path.as_ref()?;
+        let f = match std::fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => {
+                tracing::warn!(
+                    "checkpoint {} cannot be opened, starting fresh: {e}",
+                    path.display()
+                );
+                return None;
+            }
+        };
+        let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+        let started = std::time::Instant::now();
+        match bgpsentry_core::detect::checkpoint::read::<_, CheckpointBody<RoutingState>>(
+            f,
+            &self.fingerprint,
+        ) {
+            Ok((header, body)) => {
+                println!(
+                    "checkpoint: read {} ({} bytes, state up to {}) in {} ms",
+                    path.display(),
+                    size,
+                    header.message_time,
+                    started.elapsed().as_millis()
+                );
+                Some(body)
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "checkpoint {} ({size} bytes) not used, starting fresh: {e}",
+                    path.display()
+                );
+                None
+            }
+        }
+    }
+
+    fn due(&self) -> bool {
+        self.path.is_some() && self.interval.is_some_and(|i| self.last.elapsed() >= i)
+    }
+
+    /// Writes a checkpoint now.
+    fn write(&mut self, set: &DetectorSet, peers: &PeerTable) {
+        self.last = std::time::Instant::now();
+        let Some(path) = self.path.clone() else {
+            return;
+        };
+        let started = std::time::Instant::now();
+        match self.write_to(&path, set, peers) {
+            Ok(size) => println!(
+                "checkpoint: wrote {} ({} bytes, state up to {}) in {} ms",
+                path.display(),
+                size,
+                set.now(),
+                started.elapsed().as_millis()
+            ),
+            Err(e) => {
+                tracing::error!(checkpoint = %path.display(), "writing the checkpoint failed: {e:#}")
+            }
+        }
+    }
+
+    fn write_to(&self, path: &Path, set: &DetectorSet, peers: &PeerTable) -> anyhow::Result<u64> {
+        let tmp = PathBuf::from(format!("{}.tmp", path.display()));
+        let f =
+            std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        let header = bgpsentry_core::detect::checkpoint::Header::new(&self.fingerprint, set.now());
+        let body = CheckpointBody {
+            peers: PeersRepr::of(peers),
+            replayed: self.replayed.clone(),
+            detectors: set.snapshot(),
+        };
+        let f = bgpsentry_core::detect::checkpoint::write(f, &header, &body)?;
+        f.sync_all()
+            .with_context(|| format!("syncing {}", tmp.display()))?;
+        let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+        drop(f);
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+        if let Some(dir) = path.parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(size)
+    }
+}
+
+/// The daemon's [`DetectorSet`] as the pipeline's only detector, shared
+/// with the checkpointer (one thread; the pipeline never holds the borrow
+/// across calls).
+struct Shared(Rc<RefCell<DetectorSet>>);
+
+impl Detector for Shared {
+    fn observe(&mut self, msg: &RouteMessage, peers: &PeerTable, out: &mut Vec<EventChange>) {
+        self.0.borrow_mut().observe(msg, peers, out);
+    }
+    fn advance(&mut self, now: Timestamp, out: &mut Vec<EventChange>) {
+        self.0.borrow_mut().advance(now, out);
+    }
+    fn finish(&mut self, now: Timestamp, out: &mut Vec<EventChange>) {
+        self.0.borrow_mut().finish(now, out);
+    }
+}
+
+/// Re-interns the peers of an MRT replay into the daemon's (restored)
+/// peer table, so replayed routes and restored routes share peer ids.
+struct Remap<'a, 'b> {
+    inner: &'a mut DetectSink<'b>,
+    target: &'a mut PeerTable,
+    map: Vec<Option<PeerId>>,
+}
+
+impl crate::ingest::mrt::Sink for Remap<'_, '_> {
+    fn message(&mut self, msg: &RouteMessage, peers: &PeerTable) {
+        let idx = msg.peer.0 as usize;
+        let id = match self.map.get(idx).copied().flatten() {
+            Some(id) => id,
+            None => {
+                let Some(info) = peers.info(msg.peer) else {
+                    return;
+                };
+                let c = self.target.collector(peers.collector_name(info.collector));
+                let id = self.target.peer(c, info.ip, info.asn);
+                if self.map.len() <= idx {
+                    self.map.resize(idx + 1, None);
+                }
+                self.map[idx] = Some(id);
+                id
+            }
+        };
+        let m = RouteMessage {
+            ts: msg.ts,
+            peer: id,
+            event: msg.event.clone(),
+        };
+        self.inner.message(&m, self.target);
+    }
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM (systemd's stop).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The largest event id of each kind already in the store.
+fn stored_max_ids(store: &Store) -> anyhow::Result<(u64, u64)> {
+    let q = |table: &str| -> anyhow::Result<u64> {
+        let v: i64 = store.connection().query_row(
+            &format!("SELECT COALESCE(MAX(id), 0) FROM {table}"),
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(v).unwrap_or(0))
+    };
+    Ok((q("hijacks")?, q("leaks")?))
+}
+
+/// Watches every live source's health once a second and turns blind /
+/// recovered transitions into one log line and (with a notifier) one
+/// notice through the alert channels each.
+async fn watch_blind(
+    healths: Vec<Arc<crate::ingest::health::SourceHealth>>,
+    notifier: Option<crate::alert::source::SourceNotifier>,
+    grace: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    use crate::alert::source::{SourceNotice, SourceStage};
+    use crate::ingest::health::{BlindTracker, now_ts};
+    let started = std::time::Instant::now();
+    let mut trackers: Vec<BlindTracker> = healths.iter().map(|_| BlindTracker::default()).collect();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = crate::ingest::live::stopped(&mut stop) => return,
+        }
+        let now = now_ts();
+        let armed = started.elapsed() >= grace;
+        for (h, t) in healths.iter().zip(trackers.iter_mut()) {
+            let Some(tr) = t.check(h, now, armed) else {
+                continue;
+            };
+            if tr.blind {
+                tracing::warn!(source = h.name(), kind = h.kind(), reason = %tr.reason, silent_secs = tr.silent_for.as_secs(), "monitoring blind");
+            } else {
+                tracing::warn!(
+                    source = h.name(),
+                    kind = h.kind(),
+                    silent_secs = tr.silent_for.as_secs(),
+                    "monitoring restored"
+                );
+            }
+            if let Some(n) = &notifier {
+                n.notify(SourceNotice {
+                    stage: if tr.blind {
+                        SourceStage::Blind
+                    } else {
+                        SourceStage::Recovered
+                    },
+                    source: h.name().to_string(),
+                    kind: h.kind().to_string(),
+                    reason: tr.reason,
+                    silent_for: tr.silent_for,
+                    last_message: tr.last_message,
+                    at: now,
+                });
+            }
+        }
+    }
+}
+
 fn tokens_from_env(var: Option<&str>) -> Tokens {
     let raw = var.and_then(|v| std::env::var(v).ok()).unwrap_or_default();
     Tokens::new(
@@ -314,30 +715,40 @@ fn tokens_from_env(var: Option<&str>) -> Tokens {
     )
 }
 
-/// Feeds the live sources into the detectors until Ctrl-C (or until every
-/// source has stopped). Peers are interned into the same table as the MRT
-/// replay's, so a replayed RIB and the live feed share routing state.
+/// What [`run_live`] needs besides the pipeline.
+struct LiveCtx<'a> {
+    sources: &'a [crate::ingest::live::SourceConfig],
+    api: &'a AppState,
+    signal: tokio::sync::watch::Receiver<bool>,
+    set: Rc<RefCell<DetectorSet>>,
+    checkpoints: &'a mut Checkpointer,
+    notifier: Option<crate::alert::source::SourceNotifier>,
+    blind_grace: Duration,
+}
+
+/// Feeds the live sources into the detectors until SIGINT / SIGTERM (or
+/// until every source has stopped), writing checkpoints on schedule. Peers
+/// are interned into the same table as the MRT replay's, so a replayed RIB
+/// and the live feed share routing state.
 fn run_live(
     rt: &tokio::runtime::Runtime,
-    sources: &[crate::ingest::live::SourceConfig],
+    ctx: LiveCtx<'_>,
     sink: &mut DetectSink<'_>,
-    peers: &mut bgpsentry_core::model::PeerTable,
-    api: &AppState,
+    peers: &mut PeerTable,
 ) -> anyhow::Result<()> {
     use crate::ingest::live::{LiveItem, run as run_source};
     use crate::ingest::mrt::Sink;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<LiveItem>(1024);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut healths = Vec::new();
-    for s in sources {
+    for s in ctx.sources {
         let health = s.new_health();
-        healths.push((s.name(), health.clone()));
-        if let Ok(mut v) = api.sources.lock() {
+        healths.push(health.clone());
+        if let Ok(mut v) = ctx.api.sources.lock() {
             v.push(health.clone());
         }
         let name = s.name();
         let tx = tx.clone();
-        let stop = stop_rx.clone();
+        let stop = ctx.signal.clone();
         let s = s.clone();
         rt.spawn(async move {
             if let Err(e) = run_source(s, tx, health, stop).await {
@@ -346,11 +757,16 @@ fn run_live(
         });
     }
     drop(tx);
-    rt.spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
-        let _ = stop_tx.send(true);
-    });
-    println!("live: {} source(s) running; Ctrl-C stops", sources.len());
+    let monitor = rt.spawn(watch_blind(
+        healths,
+        ctx.notifier,
+        ctx.blind_grace,
+        ctx.signal.clone(),
+    ));
+    println!(
+        "live: {} source(s) running; Ctrl-C or SIGTERM stops",
+        ctx.sources.len()
+    );
     loop {
         let next =
             rt.block_on(async { tokio::time::timeout(Duration::from_secs(1), rx.recv()).await });
@@ -361,7 +777,7 @@ fn run_live(
                 let c = peers.collector(&b.collector);
                 for d in b.messages {
                     let peer = peers.peer(c, d.peer_ip, d.peer_asn);
-                    let msg = bgpsentry_core::model::RouteMessage {
+                    let msg = RouteMessage {
                         ts: d.ts,
                         peer,
                         event: d.event,
@@ -385,7 +801,13 @@ fn run_live(
                 tracing::warn!(%source, from = %from, to = %to, "feed back after a gap: {reason}");
             }
         }
+        if ctx.checkpoints.due() {
+            // What the checkpoint says was reported is in the store first.
+            sink.idle();
+            ctx.checkpoints.write(&ctx.set.borrow(), peers);
+        }
     }
+    monitor.abort();
     Ok(())
 }
 
@@ -400,6 +822,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    // SIGINT / SIGTERM from here on stop the daemon gracefully: live
+    // sources stop, what they sent is processed, a checkpoint is written.
+    let (signal_tx, signal_rx) = tokio::sync::watch::channel(false);
+    rt.spawn(async move {
+        shutdown_signal().await;
+        let _ = signal_tx.send(true);
+    });
 
     let mut alert_cfg: Option<AlertConfig> = match &cfg.alerts {
         Some(p) => {
@@ -428,6 +857,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
             let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
         }
         cfg.db = Some(db.clone());
+        // Every demo starts from scratch.
+        cfg.checkpoint.enabled = false;
         cfg.mrt = vec![generated.mrt_dir.display().to_string()];
         cfg.evidence.asrel = Some(generated.relationships.display().to_string());
         cfg.evidence.rpki = vec![write_demo_roas(&generated)?.display().to_string()];
@@ -480,39 +911,112 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         None => None,
     };
 
+    let mut checkpoints = Checkpointer::new(
+        &cfg.checkpoint,
+        &db,
+        crate::detectors::fingerprint(&detect_args),
+    );
+    let mut code = crate::run::EXIT_COMPLETE;
+    let live = !cfg.source.is_empty() && !args.exit_after_replay;
+    let restored = if !cfg.mrt.is_empty() || live {
+        checkpoints.load()
+    } else {
+        None
+    };
+    // MRT inputs a restored state has already seen are not replayed again.
+    let mut mrt = cfg.mrt.clone();
+    if let Some(r) = &restored {
+        let before = mrt.len();
+        mrt.retain(|m| !r.replayed.contains(m));
+        if mrt.len() < before {
+            println!(
+                "checkpoint: {} MRT input(s) already replayed before the restart; skipped",
+                before - mrt.len()
+            );
+        }
+        checkpoints.replayed = r.replayed.clone();
+    }
     let read = ReadArgs {
-        inputs: cfg.mrt.clone(),
+        inputs: mrt.clone(),
         collector: None,
         stall: Duration::from_secs(30),
         progress: false,
     };
-    let mut code = crate::run::EXIT_COMPLETE;
-    let live = !cfg.source.is_empty() && !args.exit_after_replay;
-    if !cfg.mrt.is_empty() || live {
+    if !mrt.is_empty() || live {
         // Relationships inferred from the MRT inputs; the decoded messages
         // are kept (bounded) so the detection pass does not decode twice.
         let mut recorded = None;
-        if evidence_args.asrel.is_none() && !detect_args.leak.no_leak && !cfg.mrt.is_empty() {
+        if evidence_args.asrel.is_none() && !detect_args.leak.no_leak && !mrt.is_empty() {
             let (rels, rec) = crate::detectors::infer_and_record(&read, MAX_CACHED_MESSAGES)?;
             evidence.asrel = rels;
             recorded = rec;
         }
         let evidence = Arc::new(evidence);
-        let detectors = crate::detectors::build(&detect_args, evidence.clone())?;
+        let mut set = crate::detectors::build_set(&detect_args, evidence.clone())?;
+        let mut peers = PeerTable::new();
+        if let Some(body) = restored {
+            let res = body
+                .peers
+                .table()
+                .and_then(|t| set.restore(body.detectors).map(|()| t));
+            match res {
+                Ok(t) => {
+                    peers = t;
+                    let (h, l) = set.next_ids();
+                    println!(
+                        "checkpoint: restored {} peers, state up to {}; next ids: hijack {h}, leak {l}",
+                        peers.len(),
+                        set.now()
+                    );
+                }
+                Err(e) => {
+                    let path = checkpoints
+                        .path
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default();
+                    tracing::warn!("checkpoint {path} not used, starting fresh: {e:#}");
+                    checkpoints.replayed.clear();
+                    set = crate::detectors::build_set(&detect_args, evidence.clone())?;
+                    peers = PeerTable::new();
+                }
+            }
+        }
+        // Never reuse an id the store already has (a lost or older
+        // checkpoint, a store written by `replay --db`).
+        let (max_h, max_l) = stored_max_ids(&store)?;
+        set.reserve_ids(max_h + 1, max_l + 1);
+        let set = Rc::new(RefCell::new(set));
         let mut outputs = Outputs {
             store: StoreSink::new(store, 0),
             alerts: alerter.as_ref().map(Alerter::sink),
             events: 0,
         };
-        let (peers, events) = {
-            let mut sink = DetectSink::new(detectors, vec![&mut outputs]);
-            let mut peers = bgpsentry_core::model::PeerTable::new();
-            if !cfg.mrt.is_empty() {
-                let (summary, p) = match recorded.take() {
-                    Some(rec) => rec.replay_into(&mut sink),
-                    None => read_all(&read, &mut sink)?,
+        let events = {
+            let mut sink = DetectSink::new(
+                vec![Box::new(Shared(set.clone())) as Box<dyn Detector>],
+                vec![&mut outputs],
+            );
+            if !mrt.is_empty() {
+                let summary = if peers.is_empty() {
+                    let (summary, p) = match recorded.take() {
+                        Some(rec) => rec.replay_into(&mut sink),
+                        None => read_all(&read, &mut sink)?,
+                    };
+                    peers = p;
+                    summary
+                } else {
+                    let mut remap = Remap {
+                        inner: &mut sink,
+                        target: &mut peers,
+                        map: Vec::new(),
+                    };
+                    match recorded.take() {
+                        Some(rec) => rec.replay_into(&mut remap).0,
+                        None => read_all(&read, &mut remap)?.0,
+                    }
                 };
-                peers = p;
+                checkpoints.replayed.extend(mrt.iter().cloned());
                 code = crate::run::exit_code(summary.status);
                 println!(
                     "replayed {} records from {} inputs",
@@ -520,12 +1024,27 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
                 );
             }
             if live {
-                run_live(&rt, &cfg.source, &mut sink, &mut peers, &api_state)?;
+                let notifier = match (&alerter, cfg.blind_alerts.enabled) {
+                    (Some(a), true) => Some(a.source_notifier()),
+                    _ => None,
+                };
+                let ctx = LiveCtx {
+                    sources: &cfg.source,
+                    api: &api_state,
+                    signal: signal_rx.clone(),
+                    set: set.clone(),
+                    checkpoints: &mut checkpoints,
+                    notifier,
+                    blind_grace: Duration::from_secs(cfg.blind_alerts.startup_grace_secs),
+                };
+                run_live(&rt, ctx, &mut sink, &mut peers)?;
             }
             let (events, _changes) = sink.finish();
-            (peers, events)
+            events
         };
         let (mut store, committed) = outputs.store.finish().context("writing events")?;
+        // After the store has everything the state says was reported.
+        checkpoints.write(&set.borrow(), &peers);
         record_context(&mut store, &events, &evidence, peers.len())?;
         println!(
             "{} events, {} changes stored in {}",
@@ -571,9 +1090,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         println!(
             "serving; try: curl 'http://{addr}/client/v4/radar/bgp/hijacks/events?per_page=10'  (Ctrl-C stops)"
         );
-        rt.block_on(async {
-            let _ = tokio::signal::ctrl_c().await;
-        });
+        let mut sig = signal_rx.clone();
+        rt.block_on(crate::ingest::live::stopped(&mut sig));
         if let Some(a) = alerter {
             rt.block_on(a.shutdown(Duration::from_secs(10)));
         }

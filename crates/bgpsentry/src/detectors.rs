@@ -15,10 +15,11 @@ use bgpsentry_core::detect::Detector;
 use bgpsentry_core::detect::baseline::DEFAULT_LEARN_SECS;
 use bgpsentry_core::detect::hijack::{
     DEFAULT_FORGED_LEARN_SECS, DEFAULT_MIN_PEERS, DEFAULT_REJOIN_SECS, DEFAULT_STALE_SECS,
-    DEFAULT_WARMUP_MIN_PEERS, DEFAULT_WARMUP_SECS, HijackConfig, HijackDetector,
+    DEFAULT_WARMUP_MIN_PEERS, DEFAULT_WARMUP_SECS, HijackConfig, HijackDetector, HijackSnapshot,
 };
+use bgpsentry_core::detect::state::RoutingState;
 use bgpsentry_core::evidence::Evidence;
-use bgpsentry_core::model::{Asn, Event, PeerTable, RouteMessage};
+use bgpsentry_core::model::{Asn, Event, EventChange, PeerTable, RouteMessage, Timestamp};
 use clap::Args;
 
 use crate::cli::ReplayArgs;
@@ -202,6 +203,196 @@ pub fn build(args: &DetectArgs, evidence: Arc<Evidence>) -> anyhow::Result<Vec<B
         )));
     }
     Ok(v)
+}
+
+/// Message-time seconds between `advance` calls: the cadence of
+/// [`DetectSink`], which [`DetectorSet`] keeps itself so that a restored set
+/// resumes it exactly where the checkpoint left it.
+const ADVANCE_EVERY_SECS: i64 = 10;
+
+/// The detectors of `run` as one [`Detector`] whose learned state can be
+/// checkpointed and restored (`bgpsentry run`'s restart without forgetting
+/// or re-alerting). It advances the detectors itself, on message time, with
+/// the same cadence as [`DetectSink`] (whose own `advance` calls it
+/// ignores), so a run interrupted by a checkpoint and a restore produces
+/// the same events as an uninterrupted one.
+pub struct DetectorSet {
+    /// The hijack detector (unless `--no-hijack`).
+    pub hijack: Option<HijackDetector>,
+    /// The route-leak detector (unless `--no-leak`).
+    pub leak: Option<bgpsentry_core::detect::leak::LeakDetector<Arc<Evidence>>>,
+    last_advance: Option<Timestamp>,
+    now: Timestamp,
+}
+
+/// What a checkpoint holds of a [`DetectorSet`]: `S` is `&RoutingState`
+/// when writing and `RoutingState` when reading.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct SetSnapshot<S> {
+    last_advance: Option<Timestamp>,
+    now: Timestamp,
+    hijack: Option<HijackSnapshot<S>>,
+    leak: Option<bgpsentry_core::detect::leak::detector::LeakSnapshot>,
+}
+
+impl DetectorSet {
+    /// Newest message time seen.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// A snapshot of everything the detectors learned.
+    pub fn snapshot(&self) -> SetSnapshot<&RoutingState> {
+        SetSnapshot {
+            last_advance: self.last_advance,
+            now: self.now,
+            hijack: self.hijack.as_ref().map(HijackDetector::snapshot),
+            leak: self.leak.as_ref().map(|l| l.snapshot()),
+        }
+    }
+
+    /// Replaces the learned state with a snapshot's. Either every detector
+    /// is restored or (on an error) the set must be discarded and rebuilt.
+    pub fn restore(&mut self, snap: SetSnapshot<RoutingState>) -> anyhow::Result<()> {
+        match (&mut self.hijack, snap.hijack) {
+            (Some(h), Some(s)) => h.restore(s).context("hijack detector")?,
+            (None, None) => {}
+            _ => anyhow::bail!("the checkpoint and this configuration run different detectors"),
+        }
+        match (&mut self.leak, snap.leak) {
+            (Some(l), Some(s)) => l
+                .restore(s)
+                .map_err(|e| anyhow::anyhow!("leak detector: {e}"))?,
+            (None, None) => {}
+            _ => anyhow::bail!("the checkpoint and this configuration run different detectors"),
+        }
+        self.last_advance = snap.last_advance;
+        self.now = snap.now;
+        Ok(())
+    }
+
+    /// Ids already used (e.g. by events in the store) are never handed out
+    /// again: the next hijack gets at least `hijack`, the next leak at
+    /// least `leak`.
+    pub fn reserve_ids(&mut self, hijack: u64, leak: u64) {
+        if let Some(h) = &mut self.hijack {
+            h.reserve_ids(hijack);
+        }
+        if let Some(l) = &mut self.leak {
+            l.reserve_ids(leak);
+        }
+    }
+
+    /// The ids the next hijack and leak events get.
+    pub fn next_ids(&self) -> (u64, u64) {
+        (
+            self.hijack.as_ref().map_or(1, HijackDetector::next_id),
+            self.leak.as_ref().map_or(1, |l| l.next_id()),
+        )
+    }
+}
+
+impl Detector for DetectorSet {
+    fn observe(&mut self, msg: &RouteMessage, peers: &PeerTable, out: &mut Vec<EventChange>) {
+        self.now = self.now.max(msg.ts);
+        let due = match self.last_advance {
+            None => {
+                self.last_advance = Some(msg.ts);
+                false
+            }
+            Some(t) => msg.ts.secs_since(t) >= ADVANCE_EVERY_SECS,
+        };
+        if due {
+            self.last_advance = Some(msg.ts);
+            if let Some(h) = &mut self.hijack {
+                h.advance(msg.ts, out);
+            }
+            if let Some(l) = &mut self.leak {
+                l.advance(msg.ts, out);
+            }
+        }
+        if let Some(h) = &mut self.hijack {
+            h.observe(msg, peers, out);
+        }
+        if let Some(l) = &mut self.leak {
+            l.observe(msg, peers, out);
+        }
+    }
+
+    fn advance(&mut self, _now: Timestamp, _out: &mut Vec<EventChange>) {
+        // Advanced from `observe`, on its own restorable cadence.
+    }
+
+    fn finish(&mut self, now: Timestamp, out: &mut Vec<EventChange>) {
+        let now = self.now.max(now);
+        if let Some(h) = &mut self.hijack {
+            h.finish(now, out);
+        }
+        if let Some(l) = &mut self.leak {
+            l.finish(now, out);
+        }
+    }
+}
+
+/// The detectors `build` makes, as one checkpointable set.
+pub fn build_set(args: &DetectArgs, evidence: Arc<Evidence>) -> anyhow::Result<DetectorSet> {
+    let hijack = if args.no_hijack {
+        None
+    } else {
+        Some(hijack_detector(args, evidence.clone())?)
+    };
+    let leak = if args.leak.no_leak {
+        None
+    } else {
+        let ev = args
+            .leak
+            .evidence
+            .clone()
+            .unwrap_or_else(|| evidence.clone());
+        Some(bgpsentry_core::detect::leak::LeakDetector::new(
+            args.leak.config(),
+            ev,
+        ))
+    };
+    Ok(DetectorSet {
+        hijack,
+        leak,
+        last_advance: None,
+        now: Timestamp::default(),
+    })
+}
+
+/// What the detectors' learned state depends on, as a short hash: every
+/// detector setting and the baseline files. A checkpoint taken under
+/// another fingerprint is not restored. Evidence (RPKI, IRR, relationships,
+/// as2org) is deliberately not part of it: refreshing those files must not
+/// throw the learned baseline away; tags are recomputed with the new
+/// evidence at the next change of each event.
+pub fn fingerprint(args: &DetectArgs) -> String {
+    use sha2::Digest as _;
+    let l = &args.leak;
+    let text = format!(
+        "hijack={} bootstrap={:?} learn={} stale={} dps={:?} rejoin={} min_peers={} warmup={}/{} forged={}/{} \
+         leak={} leak_min_peers={} leak_min_prefixes={} leak_quiet={} leak_min_conf={} leak_rs={:?}",
+        !args.no_hijack,
+        args.bootstrap,
+        args.learn_secs,
+        args.stale_secs,
+        args.dps_asn,
+        args.rejoin_secs,
+        args.min_peers,
+        args.warmup_secs,
+        args.warmup_min_peers,
+        args.forged_origin,
+        args.forged_learn_secs,
+        !l.no_leak,
+        l.leak_min_peers,
+        l.leak_min_prefixes,
+        l.leak_quiet_secs,
+        l.leak_min_confidence,
+        l.leak_route_servers,
+    );
+    hex::encode(&sha2::Sha256::digest(text.as_bytes())[..8])
 }
 
 /// The decoded messages of a first pass, kept for the second.

@@ -9,6 +9,7 @@
 pub mod leak;
 
 pub mod baseline;
+pub mod checkpoint;
 pub mod hijack;
 pub mod state;
 

@@ -21,16 +21,19 @@ use std::collections::{HashMap, HashSet};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use prefix_trie::PrefixMap;
+use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use crate::model::{Asn, PeerId, Timestamp};
 
 /// A route slot: one (collector peer, ADD-PATH path id) pair.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct Slot(pub u32);
 
 /// A growable bitset of slots; one word inline covers 64 slots.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct SlotBits(SmallVec<[u64; 1]>);
 
 impl SlotBits {
@@ -190,6 +193,11 @@ impl RoutingState {
             learn_secs,
             known_origins: HashSet::new(),
         }
+    }
+
+    /// Continuous visibility after which an origin is established.
+    pub fn learn_secs(&self) -> u32 {
+        self.learn_secs
     }
 
     /// The slot of a (peer, path id) pair.
@@ -467,9 +475,137 @@ impl RoutingState {
     }
 }
 
+/// One origin entry as a checkpoint stores it: (origin, visible since,
+/// flags, slot bit words).
+type OriginRepr = (Asn, u32, u8, SlotBits);
+
+/// The checkpoint form of a [`RoutingState`]: slots in slot order, every
+/// prefix with its origin entries, the known origins ascending.
+#[derive(Deserialize)]
+struct StateRepr {
+    learn_secs: u32,
+    slots: Vec<(PeerId, Option<u32>)>,
+    prefixes: Vec<(IpNet, Vec<OriginRepr>)>,
+    known_origins: Vec<Asn>,
+}
+
+/// Serializes each item of an iterator as it is produced, so a checkpoint
+/// of a large table is written without a second copy of it in memory.
+struct Stream<I>(std::cell::Cell<Option<I>>);
+
+impl<I, T> Serialize for Stream<I>
+where
+    I: Iterator<Item = T>,
+    T: Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.take() {
+            Some(it) => s.collect_seq(it),
+            None => s.collect_seq(std::iter::empty::<T>()),
+        }
+    }
+}
+
+impl Serialize for RoutingState {
+    /// Streams the state (checkpoints); [`RoutingState`]'s `Deserialize`
+    /// reads it back.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut slots: Vec<(PeerId, Option<u32>)> =
+            self.slots.peer_of.iter().map(|p| (*p, None)).collect();
+        for ((peer, path_id), slot) in &self.slots.ids {
+            if let Some(e) = slots.get_mut(slot.0 as usize) {
+                *e = (*peer, *path_id);
+            }
+        }
+        fn entry(e: &PrefixEntry) -> Vec<(Asn, u32, u8, &SlotBits)> {
+            e.iter()
+                .map(|o| (o.asn, o.visible_since, o.flags, &o.slots))
+                .collect()
+        }
+        let prefixes = self
+            .v4
+            .iter()
+            .map(|(p, e)| (IpNet::V4(p), entry(e)))
+            .chain(self.v6.iter().map(|(p, e)| (IpNet::V6(p), entry(e))));
+        let mut known: Vec<Asn> = self.known_origins.iter().copied().collect();
+        known.sort_unstable();
+        let mut st = s.serialize_struct("RoutingState", 4)?;
+        st.serialize_field("learn_secs", &self.learn_secs)?;
+        st.serialize_field("slots", &slots)?;
+        st.serialize_field("prefixes", &Stream(std::cell::Cell::new(Some(prefixes))))?;
+        st.serialize_field("known_origins", &known)?;
+        st.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for RoutingState {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let r = StateRepr::deserialize(d)?;
+        let mut st = RoutingState::new(r.learn_secs);
+        for (peer, path_id) in r.slots {
+            let before = st.slots.peer_of.len();
+            st.slots.get_or_insert(peer, path_id);
+            if st.slots.peer_of.len() == before {
+                return Err(serde::de::Error::custom(format!(
+                    "slots: ({}, {path_id:?}) listed twice",
+                    peer.0
+                )));
+            }
+        }
+        for (prefix, origins) in r.prefixes {
+            let e: PrefixEntry = origins
+                .into_iter()
+                .map(|(asn, visible_since, flags, slots)| OriginEntry {
+                    asn,
+                    visible_since,
+                    flags,
+                    slots,
+                })
+                .collect();
+            match prefix.trunc() {
+                IpNet::V4(p) => {
+                    st.v4.insert(p, e);
+                }
+                IpNet::V6(p) => {
+                    st.v6.insert(p, e);
+                }
+            }
+        }
+        st.known_origins = r.known_origins.into_iter().collect();
+        Ok(st)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serde_round_trip_keeps_routes_slots_and_baseline() {
+        let mut st = RoutingState::new(100);
+        st.establish(p("10.0.0.0/8"), Asn(1));
+        let a = st.slot(PeerId(4), Some(7));
+        let b = st.slot(PeerId(2), None);
+        let t = Timestamp::from_secs(1_000);
+        st.announce(p("10.1.0.0/16"), a, Some(Asn(2)), t);
+        st.announce(p("2001:db8::/32"), b, Some(Asn(3)), t);
+        let text = serde_json::to_string(&st).expect("serialize");
+        let back: RoutingState = serde_json::from_str(&text).expect("deserialize");
+        assert_eq!(serde_json::to_string(&back).expect("again"), text);
+        assert_eq!(back.stats(), st.stats());
+        let mut back = back;
+        assert_eq!(back.slot(PeerId(4), Some(7)), a);
+        assert_eq!(back.slot(PeerId(2), None), b);
+        assert_eq!(back.slot_peer(a), Some(PeerId(4)));
+        assert!(back.origin_known(Asn(3)));
+        assert_eq!(
+            back.established_origins(p("10.1.0.0/16"), t.add_secs(100))
+                .to_vec(),
+            vec![Asn(2)]
+        );
+        assert_eq!(back.peer_down(PeerId(2), t).len(), 1);
+    }
 
     fn p(s: &str) -> IpNet {
         s.parse().expect("prefix")

@@ -25,6 +25,9 @@
 //!                    teams, telegram, mattermost, pagerduty, email
 //! ```
 //!
+//! Beside events, the daemon sends "monitoring blind" notices (a live
+//! source went silent, or came back) to every channel: [`source`].
+//!
 //! A cursor advances in the same SQLite transaction that queues the outbox
 //! rows, and an outbox row is marked delivered only after the receiver
 //! accepted it, so a crash at any point loses nothing: the next start sends
@@ -40,6 +43,7 @@ pub mod poll;
 pub mod schedule;
 pub mod service;
 pub mod sink;
+pub mod source;
 pub mod template;
 pub mod watch;
 

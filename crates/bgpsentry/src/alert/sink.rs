@@ -171,6 +171,11 @@ impl Alerter {
         }
     }
 
+    /// Sends "monitoring blind" notices through this alerter's channels.
+    pub fn source_notifier(&self) -> super::source::SourceNotifier {
+        super::source::SourceNotifier::new(self.engine.cfg.clone(), self.engine.channels.clone())
+    }
+
     /// The delivery engine (status, tests).
     pub fn engine(&self) -> &Engine {
         &self.engine

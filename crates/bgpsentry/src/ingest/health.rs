@@ -184,12 +184,28 @@ impl SourceHealth {
     /// True when the source cannot currently see the routing system: no
     /// connection is up, or it has been silent longer than `blind_after`.
     pub fn is_blind(&self, now: Timestamp) -> bool {
+        self.blind_reason(now).is_some()
+    }
+
+    /// Why the source is blind at `now` (`not connected`, `silent for more
+    /// than 60 s`); `None` when it is not.
+    pub fn blind_reason(&self, now: Timestamp) -> Option<String> {
         if self.connections.load(Ordering::Relaxed) <= 0 {
-            return true;
+            return Some("not connected".to_string());
         }
         match self.blind_after {
-            Some(limit) => self.silent_for(now) > limit,
-            None => false,
+            Some(limit) if self.silent_for(now) > limit => {
+                Some(format!("silent for more than {} s", limit.as_secs()))
+            }
+            _ => None,
+        }
+    }
+
+    /// Wall-clock time of the last route message, if any.
+    pub fn last_message(&self) -> Option<Timestamp> {
+        match self.last_message_us.load(Ordering::Relaxed) {
+            0 => None,
+            v => Some(Timestamp(v)),
         }
     }
 
@@ -207,6 +223,70 @@ impl SourceHealth {
             r.at = Instant::now();
         }
         r.per_sec
+    }
+}
+
+/// A blind / recovered transition of one source (see [`BlindTracker`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlindTransition {
+    /// True: went blind; false: recovered.
+    pub blind: bool,
+    /// Why it is (or was) blind.
+    pub reason: String,
+    /// Blind: silence so far. Recovered: how long the silence lasted.
+    pub silent_for: Duration,
+    /// Wall-clock time of the last route message (blind: before the
+    /// silence; recovered: the newest).
+    pub last_message: Option<Timestamp>,
+}
+
+/// Turns a source's health into blind / recovered *transitions*, each
+/// reported once ("monitoring blind" notices are sent per transition, never
+/// per check). A source that is blind while checks are not yet `armed`
+/// (the daemon's start-up grace, while connections come up) is reported
+/// once they are, if it is still blind then.
+#[derive(Debug, Default)]
+pub struct BlindTracker {
+    /// Reported blind: the reason and the last message time (µs, 0 = none)
+    /// at that moment.
+    reported: Option<(String, i64)>,
+}
+
+impl BlindTracker {
+    /// Checks `h` at `now`; returns a transition not reported before.
+    pub fn check(
+        &mut self,
+        h: &SourceHealth,
+        now: Timestamp,
+        armed: bool,
+    ) -> Option<BlindTransition> {
+        let reason = h.blind_reason(now);
+        match (&self.reported, reason) {
+            (None, Some(reason)) if armed => {
+                let last = h.last_message_us.load(Ordering::Relaxed);
+                self.reported = Some((reason.clone(), last));
+                Some(BlindTransition {
+                    blind: true,
+                    reason,
+                    silent_for: h.silent_for(now),
+                    last_message: h.last_message(),
+                })
+            }
+            (Some(_), None) => {
+                let (reason, before) = self.reported.take()?;
+                let from = if before == 0 { h.started.0 } else { before };
+                let to = h.last_message().map_or(now.0, |t| t.0);
+                Some(BlindTransition {
+                    blind: false,
+                    reason,
+                    silent_for: Duration::from_micros(
+                        u64::try_from(to.saturating_sub(from)).unwrap_or(0),
+                    ),
+                    last_message: h.last_message(),
+                })
+            }
+            _ => None,
+        }
     }
 }
 
@@ -357,6 +437,33 @@ mod tests {
         assert!(!h.is_blind(now.add_secs(30)));
         SourceHealth::add_gauge(&h.peers_up, -5);
         assert_eq!(h.peers_up.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn one_transition_each_way() {
+        let h = SourceHealth::new("f", "mrt-follow", Some(Duration::from_secs(10)));
+        let mut t = BlindTracker::default();
+        let now = now_ts();
+        assert_eq!(t.check(&h, now, false), None, "not armed yet");
+        let b = t.check(&h, now, true).expect("blind: not connected");
+        assert!(b.blind);
+        assert_eq!(b.reason, "not connected");
+        assert_eq!(
+            t.check(&h, now.add_secs(1), true),
+            None,
+            "once per transition"
+        );
+        h.connections.store(1, Ordering::Relaxed);
+        h.message(now, 1, 0);
+        let r = t.check(&h, now.add_secs(2), true).expect("recovered");
+        assert!(!r.blind);
+        assert_eq!(t.check(&h, now.add_secs(3), true), None);
+        let b = t.check(&h, now.add_secs(60), true).expect("silent");
+        assert!(
+            b.reason.starts_with("silent for more than 10 s"),
+            "{}",
+            b.reason
+        );
     }
 
     #[test]

@@ -37,6 +37,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
 
 use super::Detector;
 use super::baseline;
@@ -118,7 +119,8 @@ impl Default for HijackConfig {
 }
 
 /// Counters of what the detector did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct HijackStats {
     /// Prefix announcements processed.
     pub announcements: u64,
@@ -210,6 +212,198 @@ pub struct HijackDetector {
     stats: HijackStats,
 }
 
+/// A new candidate event with nothing attached yet.
+fn blank_event(
+    key: u64,
+    hijacker: Asn,
+    victims: Vec<Asn>,
+    event_type: u8,
+    ts: Timestamp,
+    newcomer: bool,
+    adjacent: bool,
+) -> OpenEvent {
+    OpenEvent {
+        key,
+        id: 0,
+        hijacker,
+        victims,
+        event_type,
+        carriers: BTreeMap::new(),
+        peers: Default::default(),
+        peer_asns: Default::default(),
+        peer_ips: Default::default(),
+        msgs: 0,
+        min_hijack_ts: ts,
+        max_hijack_ts: ts,
+        max_msg_ts: ts,
+        peak_peers: 0,
+        peak_share: 0.0,
+        more_specific: false,
+        hijacker_on_covering: false,
+        newcomer,
+        adjacent,
+        samples: Vec::new(),
+        tags: Vec::new(),
+        ended_ts: None,
+        reported_stale: false,
+        dirty: false,
+        last_report: ts,
+    }
+}
+
+/// An [`OpenEvent`] as a checkpoint stores it (a copy of its fields, so
+/// the checkpoint format does not change when the in-memory record does).
+#[derive(Serialize, Deserialize)]
+struct EventRepr {
+    key: u64,
+    id: u64,
+    hijacker: Asn,
+    victims: Vec<Asn>,
+    event_type: u8,
+    carriers: Vec<(IpNet, Vec<Slot>)>,
+    peers: Vec<PeerId>,
+    peer_asns: Vec<Asn>,
+    peer_ips: Vec<std::net::IpAddr>,
+    msgs: u64,
+    min_hijack_ts: Timestamp,
+    max_hijack_ts: Timestamp,
+    max_msg_ts: Timestamp,
+    peak_peers: usize,
+    /// `f64::to_bits`: exact through JSON.
+    peak_share_bits: u64,
+    more_specific: bool,
+    hijacker_on_covering: bool,
+    newcomer: bool,
+    adjacent: bool,
+    samples: Vec<SamplePath>,
+    tags: Vec<crate::model::Tag>,
+    ended_ts: Option<Timestamp>,
+    reported_stale: bool,
+    dirty: bool,
+    last_report: Timestamp,
+}
+
+impl EventRepr {
+    fn of(e: &OpenEvent) -> Self {
+        EventRepr {
+            key: e.key,
+            id: e.id,
+            hijacker: e.hijacker,
+            victims: e.victims.clone(),
+            event_type: e.event_type,
+            carriers: e
+                .carriers
+                .iter()
+                .map(|(p, s)| (*p, s.iter().copied().collect()))
+                .collect(),
+            peers: e.peers.iter().copied().collect(),
+            peer_asns: e.peer_asns.iter().copied().collect(),
+            peer_ips: e.peer_ips.iter().copied().collect(),
+            msgs: e.msgs,
+            min_hijack_ts: e.min_hijack_ts,
+            max_hijack_ts: e.max_hijack_ts,
+            max_msg_ts: e.max_msg_ts,
+            peak_peers: e.peak_peers,
+            peak_share_bits: e.peak_share.to_bits(),
+            more_specific: e.more_specific,
+            hijacker_on_covering: e.hijacker_on_covering,
+            newcomer: e.newcomer,
+            adjacent: e.adjacent,
+            samples: e.samples.clone(),
+            tags: e.tags.clone(),
+            ended_ts: e.ended_ts,
+            reported_stale: e.reported_stale,
+            dirty: e.dirty,
+            last_report: e.last_report,
+        }
+    }
+
+    fn into_event(self) -> OpenEvent {
+        let mut e = blank_event(
+            self.key,
+            self.hijacker,
+            self.victims,
+            self.event_type,
+            self.min_hijack_ts,
+            self.newcomer,
+            self.adjacent,
+        );
+        e.id = self.id;
+        e.carriers = self
+            .carriers
+            .into_iter()
+            .map(|(p, s)| (p, s.into_iter().collect()))
+            .collect();
+        e.peers = self.peers.into_iter().collect();
+        e.peer_asns = self.peer_asns.into_iter().collect();
+        e.peer_ips = self.peer_ips.into_iter().collect();
+        e.msgs = self.msgs;
+        e.max_hijack_ts = self.max_hijack_ts;
+        e.max_msg_ts = self.max_msg_ts;
+        e.peak_peers = self.peak_peers;
+        e.peak_share = f64::from_bits(self.peak_share_bits);
+        e.more_specific = self.more_specific;
+        e.hijacker_on_covering = self.hijacker_on_covering;
+        e.samples = self.samples;
+        e.tags = self.tags;
+        e.ended_ts = self.ended_ts;
+        e.reported_stale = self.reported_stale;
+        e.dirty = self.dirty;
+        e.last_report = self.last_report;
+        e
+    }
+}
+
+/// Everything a [`HijackDetector`] learned from the stream, for a
+/// checkpoint: the routing state and baseline (`S` is `&RoutingState` when
+/// writing, `RoutingState` when reading), the AS adjacencies, every live,
+/// pending and recently ended event with its public id, and the id
+/// counters. Settings and evidence are not in it: they come from the
+/// configuration of the process that restores it.
+#[derive(Serialize, Deserialize)]
+pub struct HijackSnapshot<S> {
+    /// Routing state and baseline.
+    pub state: S,
+    adjacency: Vec<u64>,
+    suspect_edges: Vec<u64>,
+    events: Vec<EventRepr>,
+    ended: Vec<EventRepr>,
+    ended_order: Vec<(Timestamp, u64)>,
+    by_key: Vec<(Asn, Vec<Asn>, bool, u64)>,
+    carrier_of: Vec<(IpNet, Slot, u64)>,
+    reported_score: Vec<(u64, i32)>,
+    next_key: u64,
+    next_id: u64,
+    start: Option<Timestamp>,
+    warm: bool,
+    now: Timestamp,
+    stats: HijackStats,
+}
+
+/// Why a snapshot cannot be restored into a detector.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    /// The snapshot was taken with other settings.
+    #[error("{field}: checkpoint has {found}, this configuration {expected}")]
+    Mismatch {
+        /// Which setting.
+        field: &'static str,
+        /// In the checkpoint.
+        found: String,
+        /// In this process.
+        expected: String,
+    },
+    /// The snapshot contradicts itself.
+    #[error("inconsistent checkpoint: {0}")]
+    Inconsistent(String),
+}
+
+fn sorted<T: Ord + Copy>(it: impl Iterator<Item = T>) -> Vec<T> {
+    let mut v: Vec<T> = it.collect();
+    v.sort_unstable();
+    v
+}
+
 fn edge(a: Asn, b: Asn) -> u64 {
     let (x, y) = if a.0 <= b.0 { (a.0, b.0) } else { (b.0, a.0) };
     (u64::from(x) << 32) | u64::from(y)
@@ -276,6 +470,112 @@ impl HijackDetector {
     /// Counters.
     pub fn stats(&self) -> &HijackStats {
         &self.stats
+    }
+
+    /// A snapshot of everything learned so far (see [`HijackSnapshot`]).
+    /// Sets are written sorted, so equal states give equal bytes.
+    pub fn snapshot(&self) -> HijackSnapshot<&RoutingState> {
+        let mut ended: Vec<EventRepr> = self.ended.values().map(EventRepr::of).collect();
+        ended.sort_unstable_by_key(|e| e.key);
+        let mut by_key: Vec<(Asn, Vec<Asn>, bool, u64)> = self
+            .by_key
+            .iter()
+            .map(|((h, v, f), k)| (*h, v.clone(), *f, *k))
+            .collect();
+        by_key.sort_unstable();
+        HijackSnapshot {
+            state: &self.state,
+            adjacency: sorted(self.adjacency.iter().copied()),
+            suspect_edges: sorted(self.suspect_edges.iter().copied()),
+            events: self.events.values().map(EventRepr::of).collect(),
+            ended,
+            ended_order: self.ended_order.iter().copied().collect(),
+            by_key,
+            carrier_of: sorted(self.carrier_of.iter().map(|((p, s), k)| (*p, *s, *k))),
+            reported_score: sorted(self.reported_score.iter().map(|(k, v)| (*k, *v))),
+            next_key: self.next_key,
+            next_id: self.next_id,
+            start: self.start,
+            warm: self.warm,
+            now: self.now,
+            stats: self.stats.clone(),
+        }
+    }
+
+    /// Replaces everything learned (baseline included) with a snapshot's.
+    /// The settings and evidence stay this detector's.
+    pub fn restore(&mut self, snap: HijackSnapshot<RoutingState>) -> Result<(), RestoreError> {
+        let state = snap.state;
+        if state.learn_secs() != self.cfg.learn_secs {
+            return Err(RestoreError::Mismatch {
+                field: "learn_secs",
+                found: state.learn_secs().to_string(),
+                expected: self.cfg.learn_secs.to_string(),
+            });
+        }
+        let mut events = BTreeMap::new();
+        for e in snap.events {
+            events.insert(e.key, e.into_event());
+        }
+        let mut ended = HashMap::new();
+        for e in snap.ended {
+            ended.insert(e.key, e.into_event());
+        }
+        for (_, k) in &snap.ended_order {
+            if events.contains_key(k) && ended.contains_key(k) {
+                return Err(RestoreError::Inconsistent(format!(
+                    "event key {k} both live and ended"
+                )));
+            }
+        }
+        if snap.next_key
+            <= events
+                .keys()
+                .chain(ended.keys())
+                .copied()
+                .max()
+                .unwrap_or(0)
+        {
+            return Err(RestoreError::Inconsistent(format!(
+                "next_key {} not above the events' keys",
+                snap.next_key
+            )));
+        }
+        self.state = state;
+        self.adjacency = snap.adjacency.into_iter().collect();
+        self.suspect_edges = snap.suspect_edges.into_iter().collect();
+        self.events = events;
+        self.ended = ended;
+        self.ended_order = snap.ended_order.into_iter().collect();
+        self.by_key = snap
+            .by_key
+            .into_iter()
+            .map(|(h, v, f, k)| ((h, v, f), k))
+            .collect();
+        self.carrier_of = snap
+            .carrier_of
+            .into_iter()
+            .map(|(p, s, k)| ((p, s), k))
+            .collect();
+        self.reported_score = snap.reported_score.into_iter().collect();
+        self.next_key = snap.next_key;
+        self.next_id = snap.next_id;
+        self.start = snap.start;
+        self.warm = snap.warm || self.cfg.warmup_secs == 0;
+        self.now = snap.now;
+        self.stats = snap.stats;
+        Ok(())
+    }
+
+    /// The next published event gets at least this id (ids already used by
+    /// a store the detector writes into are never handed out again).
+    pub fn reserve_ids(&mut self, next: u64) {
+        self.next_id = self.next_id.max(next);
+    }
+
+    /// The id the next published event gets.
+    pub fn next_id(&self) -> u64 {
+        self.next_id
     }
 
     /// Events currently open and published, by opening order.
@@ -467,33 +767,15 @@ impl HijackDetector {
                 let adjacent = self.adjacent(origin, &key.1);
                 self.events.insert(
                     id,
-                    OpenEvent {
-                        key: id,
-                        id: 0,
-                        hijacker: origin,
-                        victims: key.1.clone(),
-                        event_type: hit.event_type,
-                        carriers: BTreeMap::new(),
-                        peers: Default::default(),
-                        peer_asns: Default::default(),
-                        peer_ips: Default::default(),
-                        msgs: 0,
-                        min_hijack_ts: ts,
-                        max_hijack_ts: ts,
-                        max_msg_ts: ts,
-                        peak_peers: 0,
-                        peak_share: 0.0,
-                        more_specific: false,
-                        hijacker_on_covering: false,
+                    blank_event(
+                        id,
+                        origin,
+                        key.1.clone(),
+                        hit.event_type,
+                        ts,
                         newcomer,
                         adjacent,
-                        samples: Vec::new(),
-                        tags: Vec::new(),
-                        ended_ts: None,
-                        reported_stale: false,
-                        dirty: false,
-                        last_report: ts,
-                    },
+                    ),
                 );
                 self.by_key.insert(key, id);
                 self.stats.candidates += 1;

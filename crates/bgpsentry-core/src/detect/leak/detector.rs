@@ -47,6 +47,102 @@ pub struct LeakStats {
     pub ended_quiet: u64,
 }
 
+/// One leak aggregate as a checkpoint stores it (its fields, sets sorted).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct AggRepr {
+    slot: u64,
+    id: Option<u64>,
+    /// from, by, to, leak type, OTC.
+    finding: (Asn, Asn, Asn, u8, bool),
+    peers: Vec<PeerId>,
+    prefixes: Vec<IpNet>,
+    origins: Vec<Asn>,
+    prefix_list: Vec<IpNet>,
+    origin_list: Vec<Asn>,
+    sampled_peers: Vec<PeerId>,
+    samples: Vec<SamplePath>,
+    leak_count: u64,
+    min_ts: Timestamp,
+    max_ts: Timestamp,
+    detected_ts: Timestamp,
+    carried: u64,
+    dirty: bool,
+    grown: bool,
+}
+
+fn sorted<T: Ord + Copy>(it: impl Iterator<Item = T>) -> Vec<T> {
+    let mut v: Vec<T> = it.collect();
+    v.sort_unstable();
+    v
+}
+
+impl AggRepr {
+    fn of(slot: u64, a: &Agg) -> Self {
+        let f = &a.finding;
+        AggRepr {
+            slot,
+            id: a.id,
+            finding: (f.from, f.by, f.to, f.leak_type, f.otc),
+            peers: sorted(a.peers.iter().copied()),
+            prefixes: sorted(a.prefixes.iter().copied()),
+            origins: sorted(a.origins.iter().copied()),
+            prefix_list: a.prefix_list.clone(),
+            origin_list: a.origin_list.clone(),
+            sampled_peers: a.sampled_peers.clone(),
+            samples: a.samples.clone(),
+            leak_count: a.leak_count,
+            min_ts: a.min_ts,
+            max_ts: a.max_ts,
+            detected_ts: a.detected_ts,
+            carried: a.carried,
+            dirty: a.dirty,
+            grown: a.grown,
+        }
+    }
+
+    fn into_agg(self) -> (u64, Agg) {
+        let (from, by, to, leak_type, otc) = self.finding;
+        let f = Finding {
+            from,
+            by,
+            to,
+            leak_type,
+            otc,
+        };
+        let mut a = Agg::new(f, self.min_ts);
+        a.id = self.id;
+        a.peers = self.peers.into_iter().collect();
+        a.prefixes = self.prefixes.into_iter().collect();
+        a.origins = self.origins.into_iter().collect();
+        a.prefix_list = self.prefix_list;
+        a.origin_list = self.origin_list;
+        a.sampled_peers = self.sampled_peers;
+        a.samples = self.samples;
+        a.leak_count = self.leak_count;
+        a.max_ts = self.max_ts;
+        a.detected_ts = self.detected_ts;
+        a.carried = self.carried;
+        a.dirty = self.dirty;
+        a.grown = self.grown;
+        (self.slot, a)
+    }
+}
+
+/// Everything a [`LeakDetector`] learned from the stream, for a
+/// checkpoint: every candidate and raised aggregate with its id, the routes
+/// carrying them, and the counters. Settings and AS knowledge are not in
+/// it: they come from the configuration of the process that restores it.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct LeakSnapshot {
+    next_id: u64,
+    next_slot: u64,
+    aggs: Vec<AggRepr>,
+    open: Vec<([Asn; 3], u64)>,
+    carried: Vec<(PeerId, IpNet, Option<u32>, u64)>,
+    /// leaked announcements, raised, dropped, ended withdrawn, ended quiet.
+    counters: [u64; 5],
+}
+
 /// The route-leak detector.
 pub struct LeakDetector<K> {
     cfg: LeakConfig,
@@ -82,6 +178,75 @@ impl<K: AsKnowledge> LeakDetector<K> {
             check: self.checker.stats.clone(),
             ..self.stats.clone()
         }
+    }
+
+    /// A snapshot of everything learned so far (see [`LeakSnapshot`]).
+    pub fn snapshot(&self) -> LeakSnapshot {
+        let s = &self.stats;
+        LeakSnapshot {
+            next_id: self.next_id,
+            next_slot: self.next_slot,
+            aggs: self.aggs.iter().map(|(k, a)| AggRepr::of(*k, a)).collect(),
+            open: sorted(self.open.iter().map(|(seg, k)| (*seg, *k))),
+            carried: sorted(self.carried.iter().map(|((p, n, id), k)| (*p, *n, *id, *k))),
+            counters: [
+                s.leaked_announcements,
+                s.raised,
+                s.dropped,
+                s.ended_withdrawn,
+                s.ended_quiet,
+            ],
+        }
+    }
+
+    /// Replaces everything learned with a snapshot's; the settings and
+    /// knowledge stay this detector's. Fails (leaving the detector as it
+    /// was) when the snapshot contradicts itself.
+    pub fn restore(&mut self, snap: LeakSnapshot) -> Result<(), String> {
+        let aggs: BTreeMap<u64, Agg> = snap.aggs.into_iter().map(AggRepr::into_agg).collect();
+        if let Some((k, _)) = aggs.last_key_value()
+            && *k >= snap.next_slot
+        {
+            return Err(format!(
+                "leak aggregate {k} not below next_slot {}",
+                snap.next_slot
+            ));
+        }
+        let unknown = snap
+            .open
+            .iter()
+            .map(|(_, k)| *k)
+            .chain(snap.carried.iter().map(|(_, _, _, k)| *k))
+            .find(|k| !aggs.contains_key(k));
+        if let Some(k) = unknown {
+            return Err(format!("reference to unknown leak aggregate {k}"));
+        }
+        self.next_id = snap.next_id;
+        self.next_slot = snap.next_slot;
+        self.aggs = aggs;
+        self.open = snap.open.into_iter().collect();
+        self.carried = snap
+            .carried
+            .into_iter()
+            .map(|(p, n, id, k)| ((p, n, id), k))
+            .collect();
+        let [a, r, d, w, q] = snap.counters;
+        self.stats.leaked_announcements = a;
+        self.stats.raised = r;
+        self.stats.dropped = d;
+        self.stats.ended_withdrawn = w;
+        self.stats.ended_quiet = q;
+        Ok(())
+    }
+
+    /// The next raised event gets at least this id.
+    pub fn reserve_ids(&mut self, next: u64) {
+        self.next_id = self.next_id.max(next);
+    }
+
+    /// The id the next raised event gets.
+    pub fn next_id(&self) -> u64 {
+        self.next_id
     }
 
     /// The knowledge in use.

@@ -31,6 +31,7 @@ impl Gchat {
                 kind_of(&r.n.event).plural(),
                 r.n.event.id()
             )),
+            Message::Source(s) => Some(format!("bgpsentry-source-{}", s.n.source)),
             Message::Digest(_) => None,
         }
     }

@@ -48,6 +48,8 @@ pub enum Message<'a> {
     Single(Rendered<'a>),
     /// Many at once (rate limit hit).
     Digest(Digest<'a>),
+    /// A live source went blind or recovered (no event).
+    Source(super::source::RenderedSource<'a>),
 }
 
 /// A rendered single notification.
@@ -80,6 +82,7 @@ impl Message<'_> {
         match self {
             Message::Single(r) => &r.title,
             Message::Digest(d) => &d.title,
+            Message::Source(s) => &s.title,
         }
     }
 
@@ -88,6 +91,7 @@ impl Message<'_> {
         match self {
             Message::Single(r) => &r.text,
             Message::Digest(d) => &d.text,
+            Message::Source(s) => &s.text,
         }
     }
 
@@ -96,6 +100,7 @@ impl Message<'_> {
         match self {
             Message::Single(r) => &r.n.idempotency_key,
             Message::Digest(d) => &d.key,
+            Message::Source(s) => &s.key,
         }
     }
 
@@ -103,7 +108,7 @@ impl Message<'_> {
     pub fn link(&self) -> &str {
         match self {
             Message::Single(r) => &r.n.link,
-            Message::Digest(_) => "",
+            Message::Digest(_) | Message::Source(_) => "",
         }
     }
 }
@@ -133,6 +138,11 @@ impl Renderer {
         let f = template::fields(n, self.max_prefixes, &self.api);
         let (title, text) = self.templates.render(n, &f);
         Message::Single(Rendered { n, title, text })
+    }
+
+    /// Renders a source notice ("monitoring blind" / restored).
+    pub fn source<'a>(&self, n: &'a super::source::SourceNotice) -> Message<'a> {
+        super::source::RenderedSource::of(n)
     }
 
     /// Renders a digest of many notifications.

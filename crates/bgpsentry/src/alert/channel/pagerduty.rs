@@ -8,6 +8,10 @@
 //!   "custom_details":{"text":..,"stage":..,"confidence":..,"event":{..}}},
 //!   "links":[{"href":<link>,"text":"Event"}]}`
 //! resolve: `{"routing_key":..,"event_action":"resolve","dedup_key":..}`
+//!
+//! A source going blind triggers an incident with `dedup_key`
+//! `bgpsentry-source-<name>` (class `monitoring blind`); its recovery
+//! resolves it.
 
 use bgpsentry_core::model::{ConfidenceLevel, Event};
 use serde_json::json;
@@ -15,6 +19,7 @@ use serde_json::json;
 use super::{Common, HttpRequest, Message, confidence_json, to_bytes};
 use crate::alert::config::Secret;
 use crate::alert::notification::{Notification, Scope, Stage, event_key};
+use crate::alert::source::SourceStage;
 use crate::alert::template::truncate_chars;
 
 /// A PagerDuty channel.
@@ -97,6 +102,25 @@ impl PagerDuty {
                 }
                 v
             }
+            Message::Source(s) if s.n.stage == SourceStage::Recovered => json!({
+                "routing_key": self.routing_key.expose(),
+                "event_action": "resolve",
+                "dedup_key": format!("bgpsentry-source-{}", s.n.source),
+            }),
+            Message::Source(s) => json!({
+                "routing_key": self.routing_key.expose(),
+                "event_action": "trigger",
+                "dedup_key": format!("bgpsentry-source-{}", s.n.source),
+                "payload": {
+                    "summary": truncate_chars(&s.title, 1024),
+                    "source": "bgpsentry",
+                    "severity": "error",
+                    "timestamp": s.n.at.to_rfc3339(),
+                    "component": s.n.source,
+                    "class": "monitoring blind",
+                    "custom_details": {"text": s.text, "source_kind": s.n.kind, "reason": s.n.reason},
+                },
+            }),
             Message::Digest(d) => json!({
                 "routing_key": self.routing_key.expose(),
                 "event_action": "trigger",

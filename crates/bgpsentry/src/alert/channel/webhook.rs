@@ -7,6 +7,11 @@
 //! a digest: `{"type":"bgpsentry.digest","version":1,"idempotency_key":..,"title":..,"text":..,
 //!   "count":N,"items":[<one-event objects without "type"/"version">]}`.
 //!
+//! A source notice ("monitoring blind" / restored, see `alert::source`):
+//! `{"type":"bgpsentry.source","version":1,"idempotency_key":..,"stage":"blind"|"recovered",
+//!   "source":..,"source_kind":..,"reason":..,"silent_for_secs":..,"last_message":<RFC 3339>|null,
+//!   "noticed_at":<RFC 3339>,"title":..,"text":..}`.
+//!
 //! Headers: `Idempotency-Key` (same on every retry), `X-Bgpsentry-Timestamp`
 //! (Unix seconds of this attempt) and
 //! `X-Bgpsentry-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>`
@@ -82,6 +87,15 @@ impl Webhook {
                 }
                 v
             }
+            Message::Source(s) => {
+                let mut head = serde_json::Map::new();
+                head.insert("type".into(), json!("bgpsentry.source"));
+                head.insert("version".into(), json!(1));
+                if let serde_json::Value::Object(mut o) = s.n.json(&s.title, &s.text) {
+                    head.append(&mut o);
+                }
+                serde_json::Value::Object(head)
+            }
             Message::Digest(d) => {
                 let renderer = &self.common.renderer;
                 let items: Vec<serde_json::Value> = d
@@ -89,7 +103,7 @@ impl Webhook {
                     .iter()
                     .map(|n| match renderer.single(n) {
                         Message::Single(r) => item(n, &r.title, &r.text),
-                        Message::Digest(_) => item(n, "", ""),
+                        Message::Digest(_) | Message::Source(_) => item(n, "", ""),
                     })
                     .collect();
                 json!({
