@@ -39,6 +39,8 @@ pub enum Command {
     Serve(crate::api::cmd::ServeArgs),
     /// Benchmark the API over a store of synthetic events (generated if empty).
     BenchApi(crate::api::bench::BenchApiArgs),
+    /// Load-test the RIS Live source and detectors with a local firehose replay.
+    BenchFirehose(crate::ingest::firehose::BenchFirehoseArgs),
     /// Poll a Radar-compatible API and send alerts (webhooks, chat, PagerDuty, email).
     Alert(crate::alert::service::AlertArgs),
     /// Evidence tools: explain verdicts (check), infer AS relationships, benchmark.

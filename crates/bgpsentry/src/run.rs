@@ -31,6 +31,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve(args) => crate::api::cmd::run(&args),
         Command::BenchApi(args) => crate::api::bench::run(&args),
+        Command::BenchFirehose(args) => crate::ingest::firehose::run(&args),
         Command::Run(args) => crate::daemon::run(&args),
         Command::Dump(args) => Ok(exit_code(crate::dump::run(&args)?)),
         Command::Simulate(args) => crate::simulate::run(&args),

@@ -3,6 +3,7 @@
 
 pub mod bgp_speaker;
 pub mod bmp;
+pub mod firehose;
 pub mod follow;
 pub mod health;
 pub mod inputs;
