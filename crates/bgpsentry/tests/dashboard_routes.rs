@@ -245,3 +245,58 @@ async fn data_endpoints_answer_over_a_store() {
             .any(|t| t["name"] == "rpki_new_origin_invalid" && t["score"] == 8)
     );
 }
+
+#[tokio::test]
+async fn overview_reports_live_source_health() {
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+
+    use bgpsentry::api::{AppState, Tokens, serve_on};
+    use bgpsentry::ingest::health::SourceHealth;
+    use bgpsentry::store::{ReadPool, Store};
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("e.sqlite");
+    drop(Store::open(&db).unwrap());
+    let state = AppState::new(
+        ReadPool::open(&db, 2).unwrap(),
+        Tokens::default(),
+        Clock::Fixed(t(0)),
+    );
+    let live = Arc::new(SourceHealth::new(
+        "ris-live",
+        "rislive",
+        Some(std::time::Duration::from_secs(60)),
+    ));
+    live.connections.store(1, Ordering::Relaxed);
+    live.peers_up.store(3, Ordering::Relaxed);
+    live.message(t(5), 2, 1);
+    let dead = Arc::new(SourceHealth::new("bmp", "bmp", None));
+    state.sources.lock().unwrap().extend([live, dead]);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(serve_on(listener, state, async {
+        let _ = rx.await;
+    }));
+    let v: Value = raw(&base, "/dashboard/api/overview", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let _ = tx.send(());
+    let s = &v["result"]["sources"];
+    assert_eq!(s[0]["name"], "ris-live");
+    assert_eq!(s[0]["type"], "rislive");
+    assert_eq!(s[0]["blind"], false);
+    assert_eq!(s[0]["messages"], 1);
+    assert_eq!(s[0]["announced"], 2);
+    assert_eq!(s[0]["withdrawn"], 1);
+    assert_eq!(s[0]["peers_up"], 3);
+    assert_eq!(s[0]["last_message_ts"], t(5).to_radar_millis());
+    // no connection: blind
+    assert_eq!(s[1]["name"], "bmp");
+    assert_eq!(s[1]["blind"], true);
+    assert_eq!(s[1]["last_message_ts"], Value::Null);
+    assert_eq!(v["result"]["per_day"], Value::Array(vec![]));
+}

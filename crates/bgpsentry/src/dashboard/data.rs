@@ -337,11 +337,14 @@ fn day_label(day: i64) -> String {
 }
 
 /// The ASes with the most events of `table` that started at or after
-/// `since` (the overview's window, so the cost stays bounded).
+/// `since` (the overview's window, so the cost stays bounded). The time
+/// index is forced: left alone, SQLite scans the whole ASN index instead
+/// (2.8 s instead of 0.09 s for 30 days of the 1M-event bench store).
 fn top(r: &Reader, table: &str, col: &str, since: i64) -> StoreResult<Vec<TopAsn>> {
     let rows: Vec<(i64, i64, i64)> = {
         let mut st = r.connection().prepare_cached(&format!(
-            "SELECT {col}, count(*) AS n, sum(finished = 0) FROM {table} WHERE min_ts >= ?2
+            "SELECT {col}, count(*) AS n, sum(finished = 0) FROM {table}
+             INDEXED BY {table}_time WHERE min_ts >= ?2
              GROUP BY {col} ORDER BY n DESC, {col} ASC LIMIT ?1"
         ))?;
         let it = st.query_map(params![TOP_N, since], |row| {
