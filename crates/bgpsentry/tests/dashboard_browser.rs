@@ -392,7 +392,11 @@ fn a_person_finds_the_youtube_hijack_in_the_dashboard() {
     let asn = b.wait_for("#f-hijackerAsn", |_| true);
     b.type_into(&asn, "17557");
     b.click(&b.wait_for("#apply", |_| true));
-    let caption = b.wait_for("#events caption", |t| t.contains("event"));
+    // the rendered results carry the API query they came from
+    let caption = b.wait_for(
+        "#results[data-query*='hijackerAsn=17557'][aria-busy=false] #events caption",
+        |t| t.contains("event"),
+    );
     let rows = b.find_all("#events tbody tr");
     assert!(!rows.is_empty(), "{}", b.text(&caption));
     for r in &rows {
@@ -418,8 +422,13 @@ fn a_person_finds_the_youtube_hijack_in_the_dashboard() {
     assert!(row_text.contains("Finished"), "{row_text}");
 
     // sorting by confidence is a keyboard-reachable button in the header
+    // operated with the keyboard: Enter on the focused header button
     let sort = b.wait_for("#events th button[data-sort=CONFIDENCE]", |_| true);
-    b.click(&sort);
+    b.call(
+        "POST",
+        &format!("/element/{sort}/value"),
+        json!({ "text": "\u{E007}" }),
+    );
     b.wait_for("#events th[aria-sort=descending]", |t| {
         t.contains("Confidence")
     });

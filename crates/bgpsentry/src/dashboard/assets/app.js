@@ -392,9 +392,10 @@
     const form = filterForm(kind, params);
     const results = h("div", { id: "results", "aria-busy": "true" }, h("p", {}, "Loading…"));
     setPage(title, "nav-" + kind, h("h1", {}, title), form, results);
+    const query = apiQuery(kind, params);
     let body;
     try {
-      body = await api(apiQuery(kind, params));
+      body = await api(query);
     } catch (err) {
       if (seq !== routeSeq) return;
       results.replaceChildren(h("p", { class: "error", role: "alert", id: "list-error" }, err.message));
@@ -417,6 +418,7 @@
       h("span", { id: "page-info" }, summary),
       h("button", { type: "button", class: "secondary", id: "next", disabled: ri.page >= pages, onclick: () => { location.hash = withParams(kind, params, { page: String(ri.page + 1) }); } }, "Next page"));
     results.replaceChildren(table, pager);
+    results.setAttribute("data-query", query);
     results.setAttribute("aria-busy", "false");
     announce(summary);
   }
