@@ -952,7 +952,17 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
             recorded = rec;
         }
         let evidence = Arc::new(evidence);
-        let mut set = crate::detectors::build_set(&detect_args, evidence.clone())?;
+        // A restored state carries the bootstrapped baseline: the tables
+        // are loaded only for a fresh start.
+        let mut set = if restored.is_some() {
+            let no_bootstrap = DetectArgs {
+                bootstrap: Vec::new(),
+                ..detect_args.clone()
+            };
+            crate::detectors::build_set(&no_bootstrap, evidence.clone())?
+        } else {
+            crate::detectors::build_set(&detect_args, evidence.clone())?
+        };
         let mut peers = PeerTable::new();
         if let Some(body) = restored {
             let res = body
