@@ -56,7 +56,7 @@ fn screenshots_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
     let dir = target.join("dashboard-screenshots");
     std::fs::create_dir_all(&dir).expect("create target/dashboard-screenshots");
-    dir
+    dir.canonicalize().unwrap_or(dir)
 }
 
 fn free_port() -> u16 {
