@@ -828,6 +828,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     rt.spawn(async move {
         shutdown_signal().await;
         let _ = signal_tx.send(true);
+        eprintln!("bgpsentry: stopping after the work in hand; a second signal exits at once");
+        shutdown_signal().await;
+        std::process::exit(crate::run::EXIT_FAILED);
     });
 
     let mut alert_cfg: Option<AlertConfig> = match &cfg.alerts {
