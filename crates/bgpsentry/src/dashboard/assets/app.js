@@ -446,11 +446,11 @@
         h("th", { scope: "row", class: "mono" }, t.name),
         h("td", { class: "num " + (t.score > 0 ? "score-pos" : t.score < 0 ? "score-neg" : "") }, (t.score > 0 ? "+" : "") + t.score),
         h("td", {}, d ? d.meaning : "(not documented)"),
-        h("td", {}, d ? (d.source === "radar" ? "Radar" : "bgpsentry") : "—"));
+        h("td", { class: "catalogue" }, d ? (d.source === "radar" ? "Radar" : "bgpsentry") : "—"));
     });
     return h("div", { class: "table-wrap" }, h("table", { id: "tags" },
       h("caption", {}, "Evidence tags: the confidence score is their sum (positive: more likely a hijack)"),
-      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Tag"), h("th", { scope: "col", class: "num" }, "Score"), h("th", { scope: "col" }, "Meaning"), h("th", { scope: "col" }, "Catalogue"))),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Tag"), h("th", { scope: "col", class: "num" }, "Score"), h("th", { scope: "col" }, "Meaning"), h("th", { scope: "col", class: "catalogue" }, "Catalogue"))),
       h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: 4 }, "No tags."))),
       h("tfoot", {}, h("tr", {}, h("th", { scope: "row" }, "Confidence"), h("td", { class: "num" }, String(score)), h("td", { colspan: 2 }, confidenceBadge(score))))));
   }
