@@ -1037,6 +1037,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
                 );
             }
             if live {
+                if !mrt.is_empty() {
+                    // A long replay is not redone if the live phase crashes.
+                    sink.idle();
+                    checkpoints.write(&set.borrow(), &peers);
+                }
                 let notifier = match (&alerter, cfg.blind_alerts.enabled) {
                     (Some(a), true) => Some(a.source_notifier()),
                     _ => None,

@@ -3,7 +3,8 @@
 //! files, the source goes silent past `blind_after_secs` (4 s), and a real
 //! webhook receiver on 127.0.0.1 gets exactly one "blind" notice; when a
 //! file arrives again it gets exactly one "recovered" notice. The JSON
-//! bytes are checked field by field and byte for byte.
+//! bytes are checked field by field and byte for byte. (The daemon also
+//! writes its periodic checkpoint every second here.)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod alert_support;
@@ -158,6 +159,8 @@ alerts = "{alerts}"
 args = ["--no-leak"]
 [blind_alerts]
 startup_grace_secs = 2
+[checkpoint]
+interval_secs = 1
 [[source]]
 type = "mrt-follow"
 name = "feed"
@@ -217,6 +220,8 @@ blind_after_secs = 4
         "the recovery reports the whole silence"
     );
     assert!(recovered["last_message"].as_str() > blind["last_message"].as_str());
+    // Periodic checkpoints were written while the source ran.
+    assert!(tmp.path().join("events.sqlite.checkpoint").exists());
     let st = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
