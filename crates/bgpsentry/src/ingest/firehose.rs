@@ -92,6 +92,9 @@ pub struct FirehoseReport {
     pub peak_rss_mib: f64,
     /// Resident memory at the end, MiB.
     pub end_rss_mib: f64,
+    /// Resident memory when the clock started (the pre-encoded frames
+    /// included), MiB: `end_rss_mib` minus this is what the run added.
+    pub start_rss_mib: f64,
     /// Event changes (opened, grown, ended...) the detectors raised.
     pub event_changes: u64,
 }
@@ -264,9 +267,10 @@ pub fn run(args: &BenchFirehoseArgs) -> anyhow::Result<i32> {
             report.drain_secs
         );
         println!(
-            "CPU {:.1} s = {:.3} cores per 1k updates/s; memory peak {:.0} MiB, end {:.0} MiB; {} event changes",
+            "CPU {:.1} s = {:.3} cores per 1k updates/s; memory at start {:.0} MiB (frames loaded), peak {:.0} MiB, end {:.0} MiB; {} event changes",
             report.cpu_secs,
             report.cpu_per_1k_per_sec,
+            report.start_rss_mib,
             report.peak_rss_mib,
             report.end_rss_mib,
             report.event_changes
@@ -335,6 +339,7 @@ async fn bench(
         Ok(sink.finish().1)
     });
 
+    let start_rss_mib = rss_mib("VmRSS:");
     let cpu0 = cpu_secs();
     let t0 = Instant::now();
     let mut max_backlog = 0;
@@ -388,6 +393,7 @@ async fn bench(
         },
         peak_rss_mib: rss_mib("VmHWM:"),
         end_rss_mib: rss_mib("VmRSS:"),
+        start_rss_mib,
         event_changes: events,
     })
 }
