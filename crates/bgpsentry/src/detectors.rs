@@ -205,11 +205,6 @@ pub fn build(args: &DetectArgs, evidence: Arc<Evidence>) -> anyhow::Result<Vec<B
     Ok(v)
 }
 
-/// Message-time seconds between `advance` calls: the cadence of
-/// [`DetectSink`], which [`DetectorSet`] keeps itself so that a restored set
-/// resumes it exactly where the checkpoint left it.
-const ADVANCE_EVERY_SECS: i64 = 10;
-
 /// The detectors of `run` as one [`Detector`] whose learned state can be
 /// checkpointed and restored (`bgpsentry run`'s restart without forgetting
 /// or re-alerting). It advances the detectors itself, on message time, with
@@ -221,7 +216,9 @@ pub struct DetectorSet {
     pub hijack: Option<HijackDetector>,
     /// The route-leak detector (unless `--no-leak`).
     pub leak: Option<bgpsentry_core::detect::leak::LeakDetector<Arc<Evidence>>>,
-    last_advance: Option<Timestamp>,
+    /// The `advance` cadence, kept here (not in [`DetectSink`]) so that a
+    /// restored set resumes it exactly where the checkpoint left it.
+    cadence: crate::pipeline::Cadence,
     now: Timestamp,
 }
 
@@ -244,7 +241,7 @@ impl DetectorSet {
     /// A snapshot of everything the detectors learned.
     pub fn snapshot(&self) -> SetSnapshot<&RoutingState> {
         SetSnapshot {
-            last_advance: self.last_advance,
+            last_advance: self.cadence.last,
             now: self.now,
             hijack: self.hijack.as_ref().map(HijackDetector::snapshot),
             leak: self.leak.as_ref().map(|l| l.snapshot()),
@@ -266,7 +263,7 @@ impl DetectorSet {
             (None, None) => {}
             _ => anyhow::bail!("the checkpoint and this configuration run different detectors"),
         }
-        self.last_advance = snap.last_advance;
+        self.cadence.last = snap.last_advance;
         self.now = snap.now;
         Ok(())
     }
@@ -295,15 +292,7 @@ impl DetectorSet {
 impl Detector for DetectorSet {
     fn observe(&mut self, msg: &RouteMessage, peers: &PeerTable, out: &mut Vec<EventChange>) {
         self.now = self.now.max(msg.ts);
-        let due = match self.last_advance {
-            None => {
-                self.last_advance = Some(msg.ts);
-                false
-            }
-            Some(t) => msg.ts.secs_since(t) >= ADVANCE_EVERY_SECS,
-        };
-        if due {
-            self.last_advance = Some(msg.ts);
+        if self.cadence.due(msg.ts) {
             if let Some(h) = &mut self.hijack {
                 h.advance(msg.ts, out);
             }
@@ -357,7 +346,7 @@ pub fn build_set(args: &DetectArgs, evidence: Arc<Evidence>) -> anyhow::Result<D
     Ok(DetectorSet {
         hijack,
         leak,
-        last_advance: None,
+        cadence: crate::pipeline::Cadence::default(),
         now: Timestamp::default(),
     })
 }

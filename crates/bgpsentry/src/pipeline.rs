@@ -13,6 +13,33 @@ use crate::ingest::mrt::Sink;
 /// How often (message time, seconds) detectors get `advance` calls.
 const ADVANCE_EVERY_SECS: i64 = 10;
 
+/// When the detectors are due to `advance` (expire, age, rescore): every
+/// `ADVANCE_EVERY_SECS` of message time, never by the wall clock, so a
+/// replay gives the same events. Shared by [`DetectSink`] and the daemon's
+/// `DetectorSet`, which checkpoints `last`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Cadence {
+    /// Message time of the last advance.
+    pub last: Option<Timestamp>,
+}
+
+impl Cadence {
+    /// True if the detectors should advance at `ts` (and records it).
+    pub fn due(&mut self, ts: Timestamp) -> bool {
+        match self.last {
+            None => {
+                self.last = Some(ts);
+                false
+            }
+            Some(t) if ts.secs_since(t) >= ADVANCE_EVERY_SECS => {
+                self.last = Some(ts);
+                true
+            }
+            Some(_) => false,
+        }
+    }
+}
+
 /// What consumes event changes as they happen (the store, the alerter).
 pub trait ChangeSink {
     /// One change, in the order detectors produced it.
@@ -27,7 +54,7 @@ pub struct DetectSink<'a> {
     detectors: Vec<Box<dyn Detector + 'a>>,
     outputs: Vec<&'a mut dyn ChangeSink>,
     buf: Vec<EventChange>,
-    last_advance: Option<Timestamp>,
+    cadence: Cadence,
     now: Timestamp,
     /// Latest state of every event, keyed by (kind, id).
     pub latest: BTreeMap<(u8, u64), Event>,
@@ -45,7 +72,7 @@ impl<'a> DetectSink<'a> {
             detectors,
             outputs,
             buf: Vec::new(),
-            last_advance: None,
+            cadence: Cadence::default(),
             now: Timestamp::default(),
             latest: BTreeMap::new(),
             changes: 0,
@@ -88,15 +115,7 @@ impl<'a> DetectSink<'a> {
 impl Sink for DetectSink<'_> {
     fn message(&mut self, msg: &RouteMessage, peers: &PeerTable) {
         self.now = self.now.max(msg.ts);
-        let due = match self.last_advance {
-            None => {
-                self.last_advance = Some(msg.ts);
-                false
-            }
-            Some(t) => msg.ts.secs_since(t) >= ADVANCE_EVERY_SECS,
-        };
-        if due {
-            self.last_advance = Some(msg.ts);
+        if self.cadence.due(msg.ts) {
             for d in self.detectors.iter_mut() {
                 d.advance(msg.ts, &mut self.buf);
             }
