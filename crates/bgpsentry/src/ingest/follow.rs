@@ -16,9 +16,14 @@
 //! ingest a file twice. `start = "new"` (default) skips the files present at
 //! the first poll when there is no state yet; `start = "all"` takes them too.
 //!
-//! Message time is the MRT record's timestamp. Polling a remote HTTP index
-//! or bgpkit-broker is not implemented: mirror the archive into a directory
-//! (e.g. with `rsync` or `wget --mirror`) and point this source at it.
+//! Instead of `dir`, the source can poll a remote archive: `url` (an HTTP
+//! index page such as RouteViews' `bgpdata/{YYYY}.{MM}/UPDATES/`) or
+//! `broker` (a bgpkit-broker instance); see `follow_remote`. Remote files
+//! are streamed over HTTP while they are decoded, never saved whole; their
+//! listing is taken as complete (no settling), and a failing listing is a
+//! gap like an unreadable directory.
+//!
+//! Message time is the MRT record's timestamp.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
@@ -44,6 +49,12 @@ fn default_poll() -> u64 {
 fn default_settle() -> u64 {
     5
 }
+fn default_lookback() -> u64 {
+    7200
+}
+fn default_timeout() -> u64 {
+    120
+}
 
 /// Which files the first poll takes when there is no state yet.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -62,8 +73,19 @@ pub enum FollowStart {
 pub struct FollowConfig {
     /// Name of the source (metrics label); default `mrt-follow`.
     pub name: Option<String>,
-    /// The directory to watch.
-    pub dir: PathBuf,
+    /// The directory to watch (or `url`, or `broker`).
+    pub dir: Option<PathBuf>,
+    /// An HTTP index page listing update files; `{YYYY}` / `{MM}` stand for
+    /// the current (and previous) month.
+    pub url: Option<String>,
+    /// A bgpkit-broker API base, e.g. `https://api.bgpkit.com/v3/broker`.
+    pub broker: Option<String>,
+    /// With `broker`: how far back each poll asks for files, seconds.
+    #[serde(default = "default_lookback")]
+    pub broker_lookback_secs: u64,
+    /// Give up on a listing or a download that stalls this long, seconds.
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
     /// File names must start with this.
     #[serde(default = "default_prefix")]
     pub prefix: String,
@@ -92,8 +114,66 @@ impl FollowConfig {
         if self.poll_secs == 0 {
             return Err("poll_secs must be at least 1".into());
         }
+        let given = [
+            self.dir.is_some(),
+            self.url.is_some(),
+            self.broker.is_some(),
+        ];
+        if given.iter().filter(|g| **g).count() != 1 {
+            return Err("give exactly one of dir, url and broker".into());
+        }
+        for u in [&self.url, &self.broker].into_iter().flatten() {
+            if !(u.starts_with("http://") || u.starts_with("https://")) {
+                return Err(format!("{u:?} is not an http(s) URL"));
+            }
+        }
         Ok(())
     }
+
+    /// What is followed, for logs.
+    fn what(&self) -> String {
+        match (&self.dir, &self.url, &self.broker) {
+            (Some(d), _, _) => d.display().to_string(),
+            (_, Some(u), _) => u.clone(),
+            (_, _, Some(b)) => b.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// Lists the candidate files: (path or URL, size, mtime, collector).
+    fn list(&self) -> Result<Vec<Listed>, String> {
+        if let Some(dir) = &self.dir {
+            return list(dir, &self.prefix)
+                .map(|v| v.into_iter().map(|(p, s, m)| (p, s, m, None)).collect())
+                .map_err(|e| e.to_string());
+        }
+        let timeout = Duration::from_secs(self.timeout_secs.max(1));
+        let files = if let Some(u) = &self.url {
+            let prefix = self.prefix.clone();
+            super::follow_remote::list_index(u, &move |n: &str| wanted(n, &prefix), timeout)?
+        } else if let Some(b) = &self.broker {
+            super::follow_remote::list_broker(
+                b,
+                self.collector.as_deref(),
+                i64::try_from(self.broker_lookback_secs).unwrap_or(i64::MAX),
+                timeout,
+            )?
+        } else {
+            Vec::new()
+        };
+        Ok(files
+            .into_iter()
+            .map(|f| (PathBuf::from(f.url), 0, SystemTime::UNIX_EPOCH, f.collector))
+            .collect())
+    }
+}
+
+/// A listed file: path or URL, size, mtime, collector (from a broker).
+type Listed = (PathBuf, u64, SystemTime, Option<String>);
+
+fn is_url(p: &Path) -> bool {
+    let s = p.to_string_lossy();
+    s.starts_with("http://") || s.starts_with("https://")
 }
 
 fn wanted(name: &str, prefix: &str) -> bool {
@@ -159,9 +239,15 @@ fn ingest_file(
     source: Arc<str>,
     tx: &mpsc::Sender<LiveItem>,
     health: &SourceHealth,
+    stall: Duration,
 ) -> Result<(u64, u64), String> {
-    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let (_, dec) = decompress(f).map_err(|e| e.to_string())?;
+    let input = if is_url(path) {
+        Input::Url(path.to_string_lossy().into_owned())
+    } else {
+        Input::File(path.to_path_buf())
+    };
+    let raw = super::inputs::open(&input, Arc::default(), stall).map_err(|e| e.to_string())?;
+    let (_, dec) = decompress(raw).map_err(|e| e.to_string())?;
     let mut reader = RecordReader::new(dec);
     let mut decoder = StreamDecoder::new();
     let mut batch: Vec<Decoded> = Vec::with_capacity(BATCH);
@@ -227,18 +313,17 @@ pub async fn run(
     let mut outage: Option<(bgpsentry_core::model::Timestamp, String)> = None;
     let settle = Duration::from_secs(cfg.settle_secs);
     loop {
-        let dir = cfg.dir.clone();
-        let prefix = cfg.prefix.clone();
-        let listing = tokio::task::spawn_blocking(move || list(&dir, &prefix))
+        let c2 = cfg.clone();
+        let listing = tokio::task::spawn_blocking(move || c2.list())
             .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+            .unwrap_or_else(|e| Err(e.to_string()));
         match listing {
             Err(e) => {
                 health.connections.store(0, Ordering::Relaxed);
                 health.errors.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(source = %name, dir = %cfg.dir.display(), error = %e, "cannot list the followed directory");
+                tracing::warn!(source = %name, followed = %cfg.what(), error = %e, "cannot list the followed archive");
                 if outage.is_none() {
-                    let why = format!("directory unreadable: {e}");
+                    let why = format!("listing failed: {e}");
                     let since = now_ts();
                     if out.gap_start(since, &why).await.is_err() {
                         return Ok(());
@@ -257,13 +342,14 @@ pub async fn run(
                 done.retain(|p| present.contains(p) || cfg.state_file.is_some());
                 pending.retain(|p, _| present.contains(p));
                 if first && cfg.start == FollowStart::New {
-                    for (p, _, _) in &files {
+                    for (p, _, _, _) in &files {
                         done.insert(p.clone());
                         remember(cfg.state_file.as_deref(), p);
                     }
                 }
                 first = false;
-                for (path, size, mtime) in files {
+                let remote = cfg.dir.is_none();
+                for (path, size, mtime, from_broker) in files {
                     if done.contains(&path) {
                         continue;
                     }
@@ -272,19 +358,28 @@ pub async fn run(
                     if e.0 != size || e.1 != mtime {
                         *e = (size, mtime, now);
                     }
-                    if now.duration_since(e.2) < settle {
+                    // A remote listing shows published files only.
+                    if !remote && now.duration_since(e.2) < settle {
                         continue;
                     }
                     pending.remove(&path);
                     let collector: Arc<str> = cfg
                         .collector
                         .clone()
-                        .unwrap_or_else(|| Input::File(path.clone()).collector_guess())
+                        .or(from_broker)
+                        .unwrap_or_else(|| {
+                            if is_url(&path) {
+                                Input::Url(path.to_string_lossy().into_owned()).collector_guess()
+                            } else {
+                                Input::File(path.clone()).collector_guess()
+                            }
+                        })
                         .into();
+                    let stall = Duration::from_secs(cfg.timeout_secs.max(1));
                     let (p2, src, tx2, h2) =
                         (path.clone(), name.clone(), tx.clone(), health.clone());
                     let res = tokio::task::spawn_blocking(move || {
-                        ingest_file(&p2, collector, src, &tx2, &h2)
+                        ingest_file(&p2, collector, src, &tx2, &h2, stall)
                     })
                     .await
                     .unwrap_or_else(|e| Err(e.to_string()));

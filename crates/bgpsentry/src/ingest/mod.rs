@@ -5,6 +5,7 @@ pub mod bgp_speaker;
 pub mod bmp;
 pub mod firehose;
 pub mod follow;
+pub mod follow_remote;
 pub mod health;
 pub mod inputs;
 pub mod live;
