@@ -737,7 +737,6 @@ fn run_live(
     peers: &mut PeerTable,
 ) -> anyhow::Result<()> {
     use crate::ingest::live::{LiveItem, run as run_source};
-    use crate::ingest::mrt::Sink;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<LiveItem>(1024);
     let mut healths = Vec::new();
     for s in ctx.sources {
@@ -774,16 +773,7 @@ fn run_live(
             Err(_) => sink.idle(),
             Ok(None) => break,
             Ok(Some(LiveItem::Batch(b))) => {
-                let c = peers.collector(&b.collector);
-                for d in b.messages {
-                    let peer = peers.peer(c, d.peer_ip, d.peer_asn);
-                    let msg = RouteMessage {
-                        ts: d.ts,
-                        peer,
-                        event: d.event,
-                    };
-                    sink.message(&msg, peers);
-                }
+                b.feed(peers, sink);
             }
             Ok(Some(LiveItem::GapStart {
                 source,

@@ -43,8 +43,8 @@ use bgpsentry_core::mrt::Decoded;
 use bytes::Bytes;
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until, timeout_at};
@@ -596,16 +596,8 @@ pub async fn run(
     health: Arc<SourceHealth>,
     mut shutdown: Shutdown,
 ) -> Result<(), SourceError> {
-    let listener = TcpListener::bind(cfg.listen)
-        .await
-        .map_err(|err| SourceError::Bind {
-            source_name: name.to_string(),
-            addr: cfg.listen.to_string(),
-            err,
-        })?;
-    let bound = listener.local_addr().unwrap_or(cfg.listen);
-    health.set_listening(bound);
-    tracing::info!(source = %name, listen = %bound, neighbors = cfg.neighbor.len(), "BGP listener up");
+    let listener = super::live::bind_listener(cfg.listen, &name, "BGP", &health).await?;
+    tracing::info!(source = %name, neighbors = cfg.neighbor.len(), "BGP neighbours configured");
     let cfg = Arc::new(cfg);
     let active: Arc<Mutex<HashSet<IpAddr>>> = Arc::default();
     let mut gap_out = Out::new(name.clone(), tx.clone(), health.clone());

@@ -42,7 +42,7 @@ use bytes::{Bytes, BytesMut};
 use ipnet::IpNet;
 use serde::Deserialize;
 use tokio::io::AsyncReadExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until};
@@ -488,16 +488,7 @@ pub async fn run(
     health: Arc<SourceHealth>,
     mut shutdown: Shutdown,
 ) -> Result<(), SourceError> {
-    let listener = TcpListener::bind(cfg.listen)
-        .await
-        .map_err(|err| SourceError::Bind {
-            source_name: name.to_string(),
-            addr: cfg.listen.to_string(),
-            err,
-        })?;
-    let bound = listener.local_addr().unwrap_or(cfg.listen);
-    health.set_listening(bound);
-    tracing::info!(source = %name, listen = %bound, "BMP listener up");
+    let listener = super::live::bind_listener(cfg.listen, &name, "BMP", &health).await?;
     let mut gap_out = Out::new(name.clone(), tx.clone(), health.clone());
     let mut tasks = JoinSet::new();
     let mut seen: HashSet<IpAddr> = HashSet::new();

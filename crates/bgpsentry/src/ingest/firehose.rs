@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use bgpsentry_core::model::{PeerTable, RouteEvent, RouteMessage, Segment};
+use bgpsentry_core::model::{PeerTable, RouteEvent, Segment};
 use bgpsentry_core::mrt::{RecordReader, StreamDecoder, decompress};
 use clap::Args;
 use futures_util::{SinkExt, StreamExt};
@@ -29,7 +29,6 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::detectors::DetectArgs;
 use crate::ingest::live::{self, LiveItem};
-use crate::ingest::mrt::Sink;
 use crate::pipeline::DetectSink;
 
 /// `bgpsentry bench-firehose`.
@@ -320,20 +319,8 @@ async fn bench(
         let mut peers = PeerTable::default();
         while let Some(item) = rx.blocking_recv() {
             if let LiveItem::Batch(b) = item {
-                let c = peers.collector(&b.collector);
-                let n = b.messages.len() as u64;
-                for d in b.messages {
-                    let peer = peers.peer(c, d.peer_ip, d.peer_asn);
-                    sink.message(
-                        &RouteMessage {
-                            ts: d.ts,
-                            peer,
-                            event: d.event,
-                        },
-                        &peers,
-                    );
-                }
-                p2.fetch_add(n, Ordering::Relaxed);
+                let n = b.feed(&mut peers, &mut sink);
+                p2.fetch_add(n as u64, Ordering::Relaxed);
             }
         }
         Ok(sink.finish().1)

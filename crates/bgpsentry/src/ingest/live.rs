@@ -66,6 +66,49 @@ pub struct LiveBatch {
     pub messages: Vec<Decoded>,
 }
 
+impl LiveBatch {
+    /// Interns the batch's collector and peers in `peers` and hands each
+    /// message to `sink` (the detectors), in order. Returns the count.
+    pub fn feed(
+        self,
+        peers: &mut bgpsentry_core::model::PeerTable,
+        sink: &mut dyn super::mrt::Sink,
+    ) -> usize {
+        let c = peers.collector(&self.collector);
+        let n = self.messages.len();
+        for d in self.messages {
+            let msg = bgpsentry_core::model::RouteMessage {
+                ts: d.ts,
+                peer: peers.peer(c, d.peer_ip, d.peer_asn),
+                event: d.event,
+            };
+            sink.message(&msg, peers);
+        }
+        n
+    }
+}
+
+/// Binds a listener source's TCP address (`…:0` lets the kernel pick the
+/// port) and publishes the address actually bound in its health.
+pub async fn bind_listener(
+    addr: std::net::SocketAddr,
+    name: &str,
+    kind: &str,
+    health: &SourceHealth,
+) -> Result<tokio::net::TcpListener, SourceError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|err| SourceError::Bind {
+            source_name: name.to_string(),
+            addr: addr.to_string(),
+            err,
+        })?;
+    let bound = listener.local_addr().unwrap_or(addr);
+    health.set_listening(bound);
+    tracing::info!(source = %name, listen = %bound, "{kind} listener up");
+    Ok(listener)
+}
+
 /// What a source sends to the daemon.
 #[derive(Clone, Debug)]
 pub enum LiveItem {
