@@ -39,15 +39,8 @@ fn start_bgp(neighbors: &str) -> Started {
     let cfg = format!(
         "[[source]]\ntype = \"bgp\"\nname = \"bgp-test\"\nlisten = \"127.0.0.1:0\"\nlocal_asn = 65000\nrouter_id = \"192.0.2.254\"\nhold_time = 30\nflush_ms = 10\n{neighbors}"
     );
-    let source = live::SourcesConfig::from_toml(&cfg)
-        .expect("config")
-        .source
-        .remove(0);
-    let health = source.new_health();
-    let (tx, rx) = mpsc::channel(256);
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let task = tokio::spawn(live::run(source, tx, health.clone(), stop_rx));
-    (rx, stop_tx, health, task)
+    let r = start_source(&cfg, 256);
+    (r.rx, r.stop, r.health, r.task)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

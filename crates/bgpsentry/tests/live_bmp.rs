@@ -47,15 +47,8 @@ fn start_bmp(extra: &str) -> Started {
     let cfg = format!(
         "[[source]]\ntype = \"bmp\"\nname = \"bmp-test\"\nlisten = \"127.0.0.1:0\"\nflush_ms = 10\n{extra}"
     );
-    let source = live::SourcesConfig::from_toml(&cfg)
-        .expect("config")
-        .source
-        .remove(0);
-    let health = source.new_health();
-    let (tx, rx) = mpsc::channel(256);
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let task = tokio::spawn(live::run(source, tx, health.clone(), stop_rx));
-    (rx, stop_tx, health, task)
+    let r = start_source(&cfg, 256);
+    (r.rx, r.stop, r.health, r.task)
 }
 
 /// Prefix → every AS path the RIB holds for it, for the first `n` RIB records.

@@ -9,10 +9,8 @@ mod live_support;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use bgpsentry::ingest::live::{self, LiveItem};
 use bgpsentry_core::mrt::{RecordReader, StreamDecoder, decompress};
-use live_support::Seen;
-use tokio::sync::{mpsc, watch};
+use live_support::{Running, Seen, start_source, stop_source};
 
 const DATA: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -30,42 +28,17 @@ fn count(path: &str) -> usize {
         .sum()
 }
 
-struct Running {
-    rx: mpsc::Receiver<LiveItem>,
-    stop: watch::Sender<bool>,
-    health: std::sync::Arc<bgpsentry::ingest::health::SourceHealth>,
-    task: tokio::task::JoinHandle<Result<(), live::SourceError>>,
-}
-
 fn start(dir: &std::path::Path, state: &std::path::Path) -> Running {
     let cfg = format!(
         "[[source]]\ntype = \"mrt-follow\"\nname = \"follow\"\ndir = \"{}\"\nprefix = \"\"\npoll_secs = 1\nsettle_secs = 0\nstart = \"all\"\nstate_file = \"{}\"\n",
         dir.display(),
         state.display()
     );
-    let source = live::SourcesConfig::from_toml(&cfg)
-        .expect("config")
-        .source
-        .remove(0);
-    let health = source.new_health();
-    let (tx, rx) = mpsc::channel(64);
-    let (stop, stop_rx) = watch::channel(false);
-    let task = tokio::spawn(live::run(source, tx, health.clone(), stop_rx));
-    Running {
-        rx,
-        stop,
-        health,
-        task,
-    }
+    start_source(&cfg, 64)
 }
 
 async fn stop(r: Running) {
-    r.stop.send(true).expect("stop");
-    tokio::time::timeout(Duration::from_secs(10), r.task)
-        .await
-        .expect("stops")
-        .expect("no panic")
-        .expect("ok");
+    stop_source(r, 10).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

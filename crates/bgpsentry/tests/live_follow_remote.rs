@@ -16,10 +16,9 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use bgpsentry::ingest::live::{self, LiveItem};
+use bgpsentry::ingest::live;
 use bgpsentry_core::mrt::{RecordReader, StreamDecoder, decompress};
-use live_support::Seen;
-use tokio::sync::{mpsc, watch};
+use live_support::{Running, Seen, start_source, stop_source};
 
 const DATA: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -84,40 +83,15 @@ async fn archive() -> String {
     base
 }
 
-struct Running {
-    rx: mpsc::Receiver<LiveItem>,
-    stop: watch::Sender<bool>,
-    health: Arc<bgpsentry::ingest::health::SourceHealth>,
-    task: tokio::task::JoinHandle<Result<(), live::SourceError>>,
-}
-
 fn start(what: &str) -> Running {
     let cfg = format!(
         "[[source]]\ntype = \"mrt-follow\"\nname = \"remote\"\n{what}\nprefix = \"\"\npoll_secs = 1\nstart = \"all\"\ntimeout_secs = 20\n"
     );
-    let source = live::SourcesConfig::from_toml(&cfg)
-        .expect("config")
-        .source
-        .remove(0);
-    let health = source.new_health();
-    let (tx, rx) = mpsc::channel(64);
-    let (stop, stop_rx) = watch::channel(false);
-    let task = tokio::spawn(live::run(source, tx, health.clone(), stop_rx));
-    Running {
-        rx,
-        stop,
-        health,
-        task,
-    }
+    start_source(&cfg, 64)
 }
 
 async fn stop(r: Running) {
-    r.stop.send(true).expect("stop");
-    tokio::time::timeout(Duration::from_secs(20), r.task)
-        .await
-        .expect("stops")
-        .expect("no panic")
-        .expect("ok");
+    stop_source(r, 20).await;
 }
 
 /// Receives until `n` messages, then checks that nothing more comes.

@@ -61,6 +61,47 @@ pub fn have(cmd: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// A live source running on its own task, as the daemon runs it.
+pub struct Running {
+    /// What the source sends.
+    pub rx: mpsc::Receiver<LiveItem>,
+    /// `true` stops it.
+    pub stop: tokio::sync::watch::Sender<bool>,
+    /// Its health counters.
+    pub health: std::sync::Arc<bgpsentry::ingest::health::SourceHealth>,
+    /// Its task.
+    pub task: tokio::task::JoinHandle<Result<(), bgpsentry::ingest::live::SourceError>>,
+}
+
+/// Starts the one `[[source]]` of `toml` with a channel of `capacity`.
+pub fn start_source(toml: &str, capacity: usize) -> Running {
+    use bgpsentry::ingest::live;
+    let source = live::SourcesConfig::from_toml(toml)
+        .expect("config")
+        .source
+        .remove(0);
+    let health = source.new_health();
+    let (tx, rx) = mpsc::channel(capacity);
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(live::run(source, tx, health.clone(), stop_rx));
+    Running {
+        rx,
+        stop,
+        health,
+        task,
+    }
+}
+
+/// Stops a source and checks it ends cleanly within `secs`.
+pub async fn stop_source(r: Running, secs: u64) {
+    r.stop.send(true).expect("stop");
+    tokio::time::timeout(Duration::from_secs(secs), r.task)
+        .await
+        .expect("stops")
+        .expect("no panic")
+        .expect("ok");
+}
+
 /// The port a listener under test bound (it was configured with port 0, so
 /// the kernel chose it: no probe-then-bind race with other tests, whose
 /// forked children briefly inherit any probe socket). Panics with the
