@@ -1,15 +1,22 @@
 //! Every file under `shared/data/mrt/` goes through the whole `dump` path
-//! (`decompress` → `RecordReader` → bgpkit → `Printer`) without a panic, and
-//! the damage each one reports is exactly what was measured: the truncated
-//! pyasn RIBs deliver every record before the cut and then one damage
-//! report; the lab samples with record types bgpkit cannot decode report
-//! those records and nothing else.
+//! (`decompress` → `RecordReader` → bgpkit, with the salvage of truncated
+//! UPDATEs → `Printer`) without a panic, and the damage each one reports is
+//! exactly what was measured and recorded in `fixtures/mrt_samples.tsv`: the
+//! truncated pyasn RIBs deliver every record before the cut and then one
+//! damage report; the lab samples with record types bgpkit cannot decode
+//! report those records and nothing else; the ordinary route-views2 days
+//! print every line `bgpdump -m` prints, the UPDATEs the collector wrote
+//! truncated counted as partial damage.
+//!
+//! A file that appears under `shared/data/mrt/` without a recorded row is a
+//! new data point, not a failure: it must decode without a panic, and the test
+//! prints the row to record.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use bgpsentry_core::mrt::bgpdump::Printer;
-use bgpsentry_core::mrt::{DamageKind, RecordReader, decompress};
+use bgpsentry_core::mrt::{DamageKind, RecordReader, decompress, parse_record};
 
 const MRT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/mrt");
 
@@ -35,8 +42,12 @@ fn run(path: &Path) -> Outcome {
     let mut out = Vec::new();
     for item in RecordReader::new(r) {
         match item {
-            Ok(fr) => match fr.raw.parse() {
-                Ok(rec) => {
+            Ok(fr) => match parse_record(fr.raw) {
+                Ok((rec, salvaged)) => {
+                    if salvaged.is_some() {
+                        o.last_damage_at = Some(fr.offset);
+                        o.damage.push("partial".into());
+                    }
                     o.records += 1;
                     out.clear();
                     p.write_record(&rec, &mut out);
@@ -72,170 +83,99 @@ fn files(dir: &Path, acc: &mut Vec<PathBuf>) {
     }
 }
 
-/// (path under mrt/, records decoded, undecodable, damage reasons, lines printed).
-/// Line counts equal Debian bgpdump 1.6.2's except the two bird `*_bgp`
-/// files (Add-Path data under plain subtypes, see docs/bgpdump-compat.md D2).
-const EXPECTED: &[(&str, u64, u64, &[&str], u64)] = &[
-    ("bgpkit/updates.bz2", 85, 0, &[], 268),
-    (
-        "libbgpstream/ris.rrc06.updates.1427846400.gz",
-        795,
-        0,
-        &[],
-        1561,
-    ),
-    (
-        "libbgpstream/routeviews.route-views.jinx.updates.1427846400.bz2",
-        1756,
-        0,
-        &[],
-        8611,
-    ),
-    ("mrtparse-samples/bird-mrtdump_bgp", 27, 0, &[], 24),
-    ("mrtparse-samples/bird-mrtdump_rib", 14, 0, &[], 18),
-    ("mrtparse-samples/bird6-mrtdump_bgp", 27, 0, &[], 24),
-    ("mrtparse-samples/bird6-mrtdump_rib", 9, 0, &[], 10),
-    ("mrtparse-samples/bird6_bgp", 29, 0, &[], 26),
-    ("mrtparse-samples/bird_bgp", 29, 0, &[], 26),
-    ("mrtparse-samples/openbgpd_bgp", 87, 0, &[], 109),
-    ("mrtparse-samples/openbgpd_rib_table", 31, 0, &[], 31),
-    // BGP4MP_ENTRY (deprecated subtype 2): bgpkit cannot decode it, bgpdump prints nothing.
-    ("mrtparse-samples/openbgpd_rib_table-mp", 0, 31, &[], 0),
-    // 2 RIB_GENERIC records: not decoded by bgpkit, not printed by bgpdump.
-    ("mrtparse-samples/openbgpd_rib_table-v2", 22, 2, &[], 31),
-    ("mrtparse-samples/quagga_bgp", 67, 0, &[], 38),
-    ("mrtparse-samples/quagga_rib", 7, 0, &[], 9),
-    // RIB entries before any PEER_INDEX_TABLE: bgpdump prints nothing.
-    ("pyasn-ribs/bview.20140112.1600_3samples.bz2", 3, 0, &[], 0),
-    // Real RIBs cut after 1 MB of bzip2: every record before the cut, then one truncation.
-    (
-        "pyasn-ribs/rib.20080501.0644_firstMB.bz2",
-        139_291,
-        0,
-        &["truncated"],
-        139_291,
-    ),
-    (
-        "pyasn-ribs/rib.20140523.0600_firstMB.bz2",
-        9_073,
-        0,
-        &["truncated"],
-        270_005,
-    ),
-    (
-        "pyasn-ribs/rib6.20151101.0600_firstMB.bz2",
-        6_871,
-        0,
-        &["truncated"],
-        149_578,
-    ),
-    (
-        "ripe-bgpdump-testdata/bview.20020722.2337.gz",
-        115_521,
-        0,
-        &[],
-        115_521,
-    ),
-    (
-        "ripe-bgpdump-testdata/bview.64k_stream_overflow.gz",
-        2,
-        0,
-        &[],
-        23,
-    ),
-    (
-        "ripe-bgpdump-testdata/bview.ipv4_unicast_add_path.gz",
-        32,
-        0,
-        &[],
-        62,
-    ),
-    (
-        "ripe-bgpdump-testdata/bview.ipv6_unicast_add_path.gz",
-        32,
-        0,
-        &[],
-        62,
-    ),
-    (
-        "ripe-bgpdump-testdata/updates.20020722.2238.gz",
-        1121,
-        0,
-        &[],
-        3337,
-    ),
-    (
-        "ripe-bgpdump-testdata/updates.20070211.0141.gz",
-        23_394,
-        0,
-        &[],
-        53_657,
-    ),
-    (
-        "ripe-bgpdump-testdata/updates.20071015.1505.gz",
-        4297,
-        0,
-        &[],
-        10_496,
-    ),
-    (
-        "ripe-bgpdump-testdata/updates.20100722.2015.gz",
-        2193,
-        0,
-        &[],
-        5654,
-    ),
-    (
-        "ripe-bgpdump-testdata/updates.20160811.1600.gz",
-        17_406,
-        0,
-        &[],
-        41_234,
-    ),
-    (
-        "ripe-bgpdump-testdata/updates.et-header.2015.gz",
-        89_686,
-        0,
-        &[],
-        577_744,
-    ),
-    (
-        "ripe-bgpdump-testdata/updates.long_withdrawal.gz",
-        1,
-        0,
-        &[],
-        4096,
-    ),
-    (
-        "ripe-bgpdump-testdata/updates.nlri_mask_trailing_bits.gz",
-        1,
-        0,
-        &[],
-        1,
-    ),
-];
+/// The recorded expectations: one row per file under `shared/data/mrt/`
+/// (path, records decoded, undecodable, damage, lines printed, note).
+const EXPECTATIONS: &str = include_str!("fixtures/mrt_samples.tsv");
+const EXPECTATIONS_PATH: &str = "crates/bgpsentry-core/tests/fixtures/mrt_samples.tsv";
 
-fn check(o: &Outcome, rel: &str) {
-    if rel.starts_with("ripe-bgpdump-testdata/expected-bgpdump-output/") {
-        // Text, not MRT: skipped as garbage, nothing decoded, no panic.
-        assert_eq!((o.records, o.lines), (0, 0), "{rel}");
-        assert_eq!(o.damage, vec!["garbage bytes skipped".to_string()], "{rel}");
-        return;
+/// The damage reasons in order, runs of the same reason written `reason*N`.
+fn damage_column(damage: &[String]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < damage.len() {
+        let run = damage[i..].iter().take_while(|d| **d == damage[i]).count();
+        out.push(if run == 1 {
+            damage[i].clone()
+        } else {
+            format!("{}*{run}", damage[i])
+        });
+        i += run;
     }
-    let Some(&(_, records, undecodable, damage, lines)) = EXPECTED.iter().find(|e| e.0 == rel)
-    else {
-        panic!("{rel}: no expectation recorded");
-    };
-    assert_eq!(
-        (
-            o.records,
-            o.undecodable,
-            o.damage.iter().map(String::as_str).collect::<Vec<_>>(),
-            o.lines
-        ),
-        (records, undecodable, damage.to_vec(), lines),
-        "{rel}: (records, undecodable, damage, lines)"
+    if out.is_empty() {
+        "-".into()
+    } else {
+        out.join(";")
+    }
+}
+
+/// The row this outcome would be recorded as.
+fn row(rel: &str, o: &Outcome) -> String {
+    format!(
+        "{rel}\t{}\t{}\t{}\t{}",
+        o.records,
+        o.undecodable,
+        damage_column(&o.damage),
+        o.lines
+    )
+}
+
+/// path -> the first five columns of its recorded row.
+fn expectations() -> std::collections::BTreeMap<String, String> {
+    EXPECTATIONS
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            assert!(cols.len() >= 5, "{EXPECTATIONS_PATH}: bad row {l:?}");
+            (cols[0].to_string(), cols[..5].join("\t"))
+        })
+        .collect()
+}
+
+/// Decodes every file under `shared/data/mrt/` whose relative path passes
+/// `select`, compares it with its recorded row and fails on any difference.
+/// A file with no recorded row is a new data point, not a failure: it must
+/// decode without a panic (its damage is counted), and its row is printed so
+/// it can be recorded.
+fn check_files(select: impl Fn(&str) -> bool) -> Vec<Outcome> {
+    let expected = expectations();
+    let mut mismatches = Vec::new();
+    let mut checked = Vec::new();
+    for (rel, p) in all_files().iter().filter(|(r, _)| select(r)) {
+        if rel.starts_with("ripe-bgpdump-testdata/expected-bgpdump-output/") {
+            // Text, not MRT: skipped as garbage, nothing decoded, no panic.
+            let o = run(p);
+            assert_eq!((o.records, o.lines), (0, 0), "{rel}");
+            assert_eq!(o.damage, vec!["garbage bytes skipped".to_string()], "{rel}");
+            continue;
+        }
+        let outcome = run(p);
+        let got = row(rel, &outcome);
+        checked.push(outcome);
+        match expected.get(rel) {
+            Some(want) if *want == got => {}
+            Some(want) => mismatches.push(format!("  recorded: {want}\n  decoded:  {got}")),
+            None => eprintln!(
+                "new MRT file (decoded without a panic; record it in {EXPECTATIONS_PATH}):\n{got}"
+            ),
+        }
+    }
+    let present: std::collections::BTreeSet<String> =
+        all_files().into_iter().map(|(r, _)| r).collect();
+    for rel in expected.keys().filter(|r| select(r)) {
+        if !present.contains(rel) {
+            mismatches.push(format!(
+                "  recorded but missing from shared/data/mrt: {rel}"
+            ));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} file(s) differ from {EXPECTATIONS_PATH} (records, undecodable, damage, lines):\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
     );
+    checked
 }
 
 fn all_files() -> Vec<(String, PathBuf)> {
@@ -256,18 +196,46 @@ fn all_files() -> Vec<(String, PathBuf)> {
 
 #[test]
 fn every_sample_file_decodes_with_the_measured_damage() {
-    let all = all_files();
+    let checked = check_files(|r| {
+        !r.starts_with("incident-youtube-2008/") && !r.starts_with("routeviews-2008-ordinary/")
+    });
     assert!(
-        all.len() >= 80,
-        "expected the whole shared MRT set, found {}",
-        all.len()
+        checked.len() >= 30,
+        "expected the shared MRT samples, found {}",
+        checked.len()
     );
-    for (rel, p) in all
+}
+
+/// The two ordinary days of route-views2 (SOURCES.md 1b): every file as
+/// recorded, including the UPDATEs the collector wrote truncated (each one
+/// partial damage whose whole prefixes are still printed, as bgpdump does),
+/// and in total exactly the lines `bgpdump -m` prints.
+fn ordinary_day(day: &str, bgpdump_lines: u64, partial: usize) {
+    let prefix = format!("routeviews-2008-ordinary/{day}/");
+    let checked = check_files(|r| r.starts_with(&prefix));
+    assert!(checked.len() >= 94, "{day}: {} files", checked.len());
+    let lines: u64 = checked.iter().map(|o| o.lines).sum();
+    let partials = checked
         .iter()
-        .filter(|(r, _)| !r.starts_with("incident-youtube-2008/"))
-    {
-        check(&run(p), rel);
-    }
+        .flat_map(|o| &o.damage)
+        .filter(|d| *d == "partial")
+        .count();
+    assert_eq!((lines, partials), (bgpdump_lines, partial), "{day}");
+}
+
+#[test]
+fn ordinary_day_20080220_prints_every_bgpdump_line() {
+    // SOURCES.md 1b: 11,220,392 announcements + 1,264,725 withdrawals; 61 UPDATEs
+    // written truncated inside their withdrawals (36 more are cut inside their
+    // NLRI, which bgpkit already decodes up to the cut: not damage).
+    ordinary_day("20080220", 11_220_392 + 1_264_725, 61);
+}
+
+#[test]
+fn ordinary_day_20080221_prints_every_bgpdump_line() {
+    // SOURCES.md 1b: 8,860,234 announcements + 1,045,413 withdrawals; 33 UPDATEs
+    // written truncated inside their withdrawals (20 more cut inside their NLRI).
+    ordinary_day("20080221", 8_860_234 + 1_045_413, 33);
 }
 
 #[test]

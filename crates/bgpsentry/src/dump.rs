@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use bgpsentry_core::mrt::bgpdump::Printer;
-use bgpsentry_core::mrt::{RecordReader, decompress};
+use bgpsentry_core::mrt::{RecordReader, decompress, parse_record};
 
 use crate::cli::DumpArgs;
 use crate::ingest::inputs::{expand, open};
@@ -61,8 +61,16 @@ pub fn run(args: &DumpArgs) -> anyhow::Result<Completeness> {
                 Ok(rec) => {
                     records += 1;
                     let offset = rec.offset;
-                    match rec.raw.parse() {
-                        Ok(r) => {
+                    match parse_record(rec.raw) {
+                        Ok((r, salvaged)) => {
+                            if let Some(s) = salvaged {
+                                damaged += 1;
+                                eprintln!(
+                                    "bgpsentry: {}: byte {offset}: {}",
+                                    input.name(),
+                                    s.damage()
+                                );
+                            }
                             line.clear();
                             printer.write_record(&r, &mut line);
                             if let Err(e) = out.write_all(&line) {

@@ -178,8 +178,11 @@ impl StreamDecoder {
             hdr.microsecond_timestamp.unwrap_or(0),
         );
         let mut out = RecordOutput::default();
-        let record = match rec.raw.parse() {
-            Ok(r) => r,
+        let record = match super::salvage::parse_record(rec.raw) {
+            Ok((r, salvaged)) => {
+                out.damage.extend(salvaged.map(|s| s.damage()));
+                r
+            }
             Err(e) => {
                 out.damage.push(DamageKind::Undecodable(e.to_string()));
                 return out;

@@ -3,6 +3,7 @@
 //!
 //! * [`input`] — recognise compression by magic bytes.
 //! * [`reader`] — frame records with byte offsets; report and skip damage.
+//! * [`salvage`] — decode what fits of UPDATEs the collector wrote truncated.
 //! * [`decode`] — records to [`crate::model`] messages.
 //! * [`bgpdump`] — a `bgpdump -m` compatible printer.
 
@@ -10,7 +11,9 @@ pub mod bgpdump;
 pub mod decode;
 pub mod input;
 pub mod reader;
+pub mod salvage;
 
 pub use decode::{Decoded, RecordOutput, StreamDecoder};
 pub use input::{Compression, decompress};
 pub use reader::{Damage, DamageKind, FramedRecord, RecordReader};
+pub use salvage::{Salvaged, parse_record};

@@ -18,6 +18,8 @@ use bgpkit_parser::ParserError;
 use bgpkit_parser::models::EntryType;
 use bgpkit_parser::parser::mrt::mrt_record::{RawMrtRecord, chunk_mrt_record};
 
+use super::salvage::Salvaged;
+
 /// Largest record body we accept, as bgpkit-parser does (16 MiB).
 pub const MAX_RECORD_LEN: u32 = 16 * 1024 * 1024;
 /// Largest body accepted for a header found while resynchronising.
@@ -58,6 +60,9 @@ pub enum DamageKind {
     Unsupported(String),
     /// Reading the stream failed (decompression error, I/O error).
     Io(String),
+    /// A BGP UPDATE the collector wrote truncated: what fitted whole was decoded,
+    /// the rest of the message is lost.
+    PartialUpdate(Salvaged),
 }
 
 impl DamageKind {
@@ -69,6 +74,7 @@ impl DamageKind {
             DamageKind::Undecodable(m) => format!("undecodable record: {}", first_words(m)),
             DamageKind::Unsupported(m) => format!("unsupported: {m}"),
             DamageKind::Io(m) => format!("read error: {}", first_words(m)),
+            DamageKind::PartialUpdate(_) => "partial update (truncated by the collector)".into(),
         }
     }
 
@@ -116,6 +122,12 @@ impl fmt::Display for DamageKind {
             DamageKind::Undecodable(m) => write!(f, "record does not decode: {m}"),
             DamageKind::Unsupported(m) => write!(f, "unsupported record: {m}"),
             DamageKind::Io(m) => write!(f, "read error: {m}"),
+            DamageKind::PartialUpdate(s) => write!(
+                f,
+                "BGP UPDATE truncated by the collector: its header says {} bytes, the record holds {}; \
+                 kept {} withdrawn and {} announced prefixes that fit whole, the rest is lost",
+                s.declared, s.present, s.withdrawn, s.announced
+            ),
         }
     }
 }
