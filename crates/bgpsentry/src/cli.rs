@@ -72,6 +72,10 @@ pub struct DumpArgs {
     /// Write to this file instead of standard output.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// Inputs decoded at once (default: one per core). The output is the
+    /// same, in the order given, whatever the number.
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
 }
 
 /// `bgpsentry replay`.

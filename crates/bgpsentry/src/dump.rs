@@ -3,15 +3,16 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, SyncSender};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bgpsentry_core::mrt::bgpdump::Printer;
 use bgpsentry_core::mrt::{RecordReader, decompress, parse_record};
 
 use crate::cli::DumpArgs;
-use crate::ingest::inputs::{expand, open};
+use crate::ingest::inputs::{Input, expand, open};
 use crate::replay::Completeness;
 
 /// Runs `dump`; returns how complete the output is.
@@ -34,72 +35,13 @@ pub fn run(args: &DumpArgs) -> anyhow::Result<Completeness> {
         None => Box::new(io::stdout().lock()),
     };
     let mut out = BufWriter::with_capacity(1 << 20, out);
-    let mut damaged = 0u64;
-    let mut records = 0u64;
-    let mut line = Vec::with_capacity(4096);
-    for input in &inputs {
-        let raw = match open(input, Arc::new(AtomicU64::new(0)), Duration::from_secs(30)) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("bgpsentry: {e}");
-                failed += 1;
-                continue;
-            }
-        };
-        let (_, dec) = match decompress(raw) {
-            Ok(x) => x,
-            Err(e) => {
-                eprintln!("bgpsentry: {}: {e}", input.name());
-                failed += 1;
-                continue;
-            }
-        };
-        let mut printer = Printer::new();
-        let (records_before, damaged_before) = (records, damaged);
-        for item in RecordReader::new(dec) {
-            match item {
-                Ok(rec) => {
-                    records += 1;
-                    let offset = rec.offset;
-                    match parse_record(rec.raw) {
-                        Ok((r, salvaged)) => {
-                            if let Some(s) = salvaged {
-                                damaged += 1;
-                                eprintln!(
-                                    "bgpsentry: {}: byte {offset}: {}",
-                                    input.name(),
-                                    s.damage()
-                                );
-                            }
-                            line.clear();
-                            printer.write_record(&r, &mut line);
-                            if let Err(e) = out.write_all(&line) {
-                                if e.kind() == io::ErrorKind::BrokenPipe {
-                                    return Ok(Completeness::Complete);
-                                }
-                                return Err(e.into());
-                            }
-                        }
-                        Err(e) => {
-                            damaged += 1;
-                            eprintln!(
-                                "bgpsentry: {}: byte {offset}: record does not decode: {e}",
-                                input.name()
-                            );
-                        }
-                    }
-                }
-                Err(d) => {
-                    damaged += 1;
-                    eprintln!("bgpsentry: {}: {d}", input.name());
-                }
-            }
-        }
-        if records == records_before && damaged == damaged_before {
-            eprintln!("bgpsentry: {}: empty input, no MRT records", input.name());
-            damaged += 1;
-        }
-    }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, inputs.len().max(1));
+    let totals = print_in_order(&inputs, jobs, &mut out)?;
+    failed += totals.failed;
+    let (records, damaged) = (totals.records, totals.damaged);
     match out.flush() {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => return Err(e.into()),
         _ => {}
@@ -113,4 +55,157 @@ pub fn run(args: &DumpArgs) -> anyhow::Result<Completeness> {
             Completeness::Complete
         },
     )
+}
+
+/// Text of one input, handed from its decoding worker to the writer in order.
+enum Piece {
+    /// Lines, about [`CHUNK`] bytes at a time.
+    Text(Vec<u8>),
+    /// A diagnostic for standard error, kept in order with the text.
+    Diag(String),
+    /// The input is finished.
+    Done(Totals),
+}
+
+/// Counts over inputs.
+#[derive(Debug, Default, Clone, Copy)]
+struct Totals {
+    records: u64,
+    damaged: u64,
+    failed: usize,
+}
+
+/// Bytes of text per piece.
+const CHUNK: usize = 1 << 20;
+/// Pieces an input may run ahead of the writer: bounds memory to about
+/// `jobs × AHEAD × CHUNK` however large an input is.
+const AHEAD: usize = 32;
+
+/// Decodes `inputs` on `jobs` threads, each input wholly on one thread, and
+/// writes their text in the order given, exactly as one thread would: bzip2
+/// and gzip decompression are the floor of a dump, and only several inputs
+/// at once use more than one core. Stops early, without error, when the
+/// reader of `out` goes away (broken pipe).
+fn print_in_order(inputs: &[Input], jobs: usize, out: &mut impl Write) -> anyhow::Result<Totals> {
+    let next = AtomicUsize::new(0);
+    let (senders, receivers): (Vec<_>, Vec<_>) = (0..inputs.len())
+        .map(|_| mpsc::sync_channel::<Piece>(AHEAD))
+        .unzip();
+    let senders: Vec<Mutex<Option<SyncSender<Piece>>>> =
+        senders.into_iter().map(|s| Mutex::new(Some(s))).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(input) = inputs.get(i) else { break };
+                    let Some(tx) = senders[i].lock().ok().and_then(|mut s| s.take()) else {
+                        break;
+                    };
+                    // A send fails only when the writer stopped (broken pipe): stop too.
+                    if dump_one(input, &tx).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        let mut totals = Totals::default();
+        let stderr = io::stderr();
+        for rx in receivers {
+            for piece in rx {
+                match piece {
+                    Piece::Text(t) => {
+                        if let Err(e) = out.write_all(&t) {
+                            if e.kind() == io::ErrorKind::BrokenPipe {
+                                return Ok(totals);
+                            }
+                            return Err(e.into());
+                        }
+                    }
+                    Piece::Diag(d) => {
+                        let _ = writeln!(stderr.lock(), "bgpsentry: {d}");
+                    }
+                    Piece::Done(t) => {
+                        totals.records += t.records;
+                        totals.damaged += t.damaged;
+                        totals.failed += t.failed;
+                    }
+                }
+            }
+        }
+        Ok(totals)
+    })
+}
+
+/// Decodes one input into pieces; `Err` when the writer has gone away.
+fn dump_one(input: &Input, tx: &SyncSender<Piece>) -> Result<(), mpsc::SendError<Piece>> {
+    let mut t = Totals::default();
+    let raw = match open(input, Arc::new(AtomicU64::new(0)), Duration::from_secs(30)) {
+        Ok(r) => r,
+        Err(e) => {
+            tx.send(Piece::Diag(e.to_string()))?;
+            t.failed += 1;
+            return tx.send(Piece::Done(t));
+        }
+    };
+    let (_, dec) = match decompress(raw) {
+        Ok(x) => x,
+        Err(e) => {
+            tx.send(Piece::Diag(format!("{}: {e}", input.name())))?;
+            t.failed += 1;
+            return tx.send(Piece::Done(t));
+        }
+    };
+    let mut printer = Printer::new();
+    let mut text = Vec::with_capacity(CHUNK + 4096);
+    for item in RecordReader::new(dec) {
+        match item {
+            Ok(rec) => {
+                t.records += 1;
+                let offset = rec.offset;
+                match parse_record(rec.raw) {
+                    Ok((r, salvaged)) => {
+                        if let Some(s) = salvaged {
+                            t.damaged += 1;
+                            tx.send(Piece::Text(std::mem::take(&mut text)))?;
+                            tx.send(Piece::Diag(format!(
+                                "{}: byte {offset}: {}",
+                                input.name(),
+                                s.damage()
+                            )))?;
+                        }
+                        printer.write_record(&r, &mut text);
+                    }
+                    Err(e) => {
+                        t.damaged += 1;
+                        tx.send(Piece::Text(std::mem::take(&mut text)))?;
+                        tx.send(Piece::Diag(format!(
+                            "{}: byte {offset}: record does not decode: {e}",
+                            input.name()
+                        )))?;
+                    }
+                }
+            }
+            Err(d) => {
+                t.damaged += 1;
+                tx.send(Piece::Text(std::mem::take(&mut text)))?;
+                tx.send(Piece::Diag(format!("{}: {d}", input.name())))?;
+            }
+        }
+        if text.len() >= CHUNK {
+            tx.send(Piece::Text(std::mem::replace(
+                &mut text,
+                Vec::with_capacity(CHUNK + 4096),
+            )))?;
+        }
+    }
+    tx.send(Piece::Text(text))?;
+    if t.records == 0 && t.damaged == 0 {
+        tx.send(Piece::Diag(format!(
+            "{}: empty input, no MRT records",
+            input.name()
+        )))?;
+        t.damaged += 1;
+    }
+    tx.send(Piece::Done(t))
 }

@@ -245,3 +245,60 @@ fn directory_input_reads_files_in_name_order() {
     assert!(o.stdout == want);
     assert!(stderr(&o).contains("c.txt: byte 0:"));
 }
+
+/// Several inputs are decoded at once, but stdout and stderr are exactly
+/// those of one input after the other: the golden text, the damage of a bad
+/// input in its place, the golden text again, whatever `--jobs` says.
+#[test]
+fn parallel_inputs_print_in_the_order_given() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let garbage = write(dir.path(), "garbage.mrt", &[0x5a; 300]);
+    let golden = golden();
+    let mut want = golden.clone();
+    want.extend_from_slice(&golden);
+    let mut outputs = Vec::new();
+    for jobs in ["1", "2", "3"] {
+        let o = Command::new(BIN)
+            .args(["dump", "--jobs", jobs])
+            .arg(data(UPDATES))
+            .arg(&garbage)
+            .arg(data(UPDATES))
+            .output()
+            .expect("run bgpsentry");
+        assert_eq!(o.status.code(), Some(3), "jobs {jobs}: {}", stderr(&o));
+        assert!(
+            o.stdout == want,
+            "jobs {jobs}: stdout differs from golden twice"
+        );
+        assert!(stderr(&o).contains("garbage.mrt"), "{}", stderr(&o));
+        outputs.push(o.stderr);
+    }
+    assert!(
+        outputs.windows(2).all(|w| w[0] == w[1]),
+        "stderr depends on --jobs"
+    );
+}
+
+/// A reader that stops early (`| head`) ends the dump at once and cleanly,
+/// even with inputs still being decoded on other threads.
+#[test]
+fn closed_pipe_stops_every_worker() {
+    let mut child = Command::new(BIN)
+        .args(["dump", "--jobs", "2"])
+        .args(std::iter::repeat_n(data(UPDATES), 8))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut first = [0u8; 100];
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_exact(&mut first)
+        .expect("some output");
+    // stdout is dropped here: the pipe is closed.
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0));
+    assert!(first.starts_with(b"BGP4MP|"));
+}
