@@ -105,6 +105,14 @@ pub struct ReplayArgs {
     /// pass (about 0.4 KiB each); larger inputs are read twice.
     #[arg(long, value_name = "N", default_value_t = 4_000_000)]
     pub max_cached_messages: usize,
+    /// Earlier data to learn from before judging the inputs (repeatable; files,
+    /// directories or URLs, e.g. the previous day of the same collector): the
+    /// detectors build their routing state, established origins and AS
+    /// adjacencies from it and raise nothing; without --asrel the AS
+    /// relationships are inferred from it alone, so the judged data cannot
+    /// poison them.
+    #[arg(long, value_name = "INPUT")]
+    pub warmup: Vec<String>,
 }
 
 /// Route-leak detector options of `replay` / `run` (see `docs/leaks.md`).

@@ -14,8 +14,9 @@ use bgpsentry_core::bootstrap::looks_like_mrt;
 use bgpsentry_core::detect::Detector;
 use bgpsentry_core::detect::baseline::DEFAULT_LEARN_SECS;
 use bgpsentry_core::detect::hijack::{
-    DEFAULT_FORGED_LEARN_SECS, DEFAULT_MIN_PEERS, DEFAULT_REJOIN_SECS, DEFAULT_STALE_SECS,
-    DEFAULT_WARMUP_MIN_PEERS, DEFAULT_WARMUP_SECS, HijackConfig, HijackDetector, HijackSnapshot,
+    DEFAULT_FORGED_LEARN_SECS, DEFAULT_GROUP_SECS, DEFAULT_MIN_PEERS, DEFAULT_REJOIN_SECS,
+    DEFAULT_STALE_SECS, DEFAULT_WARMUP_MIN_PEERS, DEFAULT_WARMUP_SECS, HijackConfig,
+    HijackDetector, HijackSnapshot,
 };
 use bgpsentry_core::detect::state::RoutingState;
 use bgpsentry_core::evidence::Evidence;
@@ -68,6 +69,11 @@ pub struct DetectArgs {
     /// Seconds of adjacency learning before forged-origin detection starts.
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_FORGED_LEARN_SECS)]
     pub forged_learn_secs: u32,
+    /// One incident, one event: a hijacker's announcements against other
+    /// victims join its live event while it saw a hijack announcement within
+    /// this many seconds. 0: one event per (hijacker, victim set).
+    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_GROUP_SECS)]
+    pub group_secs: i64,
     /// Do not run the hijack detector.
     #[arg(long)]
     pub no_hijack: bool,
@@ -90,6 +96,7 @@ impl Default for DetectArgs {
             warmup_min_peers: DEFAULT_WARMUP_MIN_PEERS,
             forged_origin: false,
             forged_learn_secs: DEFAULT_FORGED_LEARN_SECS,
+            group_secs: DEFAULT_GROUP_SECS,
             no_hijack: false,
             leak: crate::cli::LeakArgs::default(),
         }
@@ -110,6 +117,7 @@ pub fn hijack_detector(
         warmup_min_peers: args.warmup_min_peers,
         forged_origin: args.forged_origin,
         forged_learn_secs: args.forged_learn_secs,
+        group_secs: args.group_secs,
         ..Default::default()
     };
     for a in &args.dps_asn {
@@ -467,7 +475,18 @@ pub fn run_replay(args: &ReplayArgs, evidence: Evidence) -> anyhow::Result<i32> 
     // paths and keeps the decoded messages (up to a bound), so the detection
     // pass replays them from memory instead of decoding every file twice.
     let mut recorded: Option<Recorded> = None;
-    if args.evidence.asrel.is_none() && !(detect.leak.no_leak && detect.no_hijack) {
+    let warmup = (!args.warmup.is_empty()).then(|| ReadArgs {
+        inputs: args.warmup.clone(),
+        ..read.clone()
+    });
+    let infer = args.evidence.asrel.is_none() && !(detect.leak.no_leak && detect.no_hijack);
+    if let Some(warm) = warmup.as_ref().filter(|_| infer) {
+        // Relationships from the warm-up alone: stable routing before the
+        // judged data, which an incident in it cannot poison.
+        let (rels, rec) = infer_and_record(warm, args.max_cached_messages)?;
+        evidence.asrel = rels;
+        recorded = rec;
+    } else if infer {
         // Relationships are inferred from the inputs before any detector is
         // built: the leak detector needs them (docs/leaks.md) and the hijack
         // tags use them (`asrel_*`, docs/tags.md).
@@ -490,9 +509,28 @@ pub fn run_replay(args: &ReplayArgs, evidence: Evidence) -> anyhow::Result<i32> 
         .map(|s| s as &mut dyn crate::pipeline::ChangeSink)
         .collect();
     let mut sink = DetectSink::new(detectors, outputs);
-    let (summary, peers) = match recorded {
-        Some(rec) => rec.replay_into(&mut sink),
-        None => read_all(&read, &mut sink)?,
+    let (summary, peers) = match (&warmup, recorded) {
+        (Some(warm), rec) => {
+            let mut learner = crate::pipeline::Learner {
+                sink: &mut sink,
+                last: Timestamp::default(),
+            };
+            let (warm_summary, warm_peers) = match rec {
+                Some(rec) => rec.replay_into(&mut learner),
+                None => read_all(warm, &mut learner)?,
+            };
+            let last = learner.last;
+            tracing::info!(
+                inputs = warm_summary.inputs,
+                records = warm_summary.records,
+                until = %last.to_radar_millis(),
+                "warm-up read: learned, nothing judged"
+            );
+            sink.end_learning(last);
+            crate::replay::read_all_with_peers(&read, &mut sink, warm_peers)?
+        }
+        (None, Some(rec)) => rec.replay_into(&mut sink),
+        (None, None) => read_all(&read, &mut sink)?,
     };
     let (events, changes) = sink.finish();
     // Wall time of the whole command, both passes included.

@@ -112,6 +112,34 @@ impl<'a> DetectSink<'a> {
     }
 }
 
+impl DetectSink<'_> {
+    /// Ends a warm-up ([`Learner`]): the detectors judge from `now` on.
+    pub fn end_learning(&mut self, now: Timestamp) {
+        self.now = self.now.max(now);
+        for d in self.detectors.iter_mut() {
+            d.end_learning(now);
+        }
+    }
+}
+
+/// Feeds warm-up messages to the detectors of a [`DetectSink`]: they learn
+/// (routing state, established origins, adjacencies) and raise nothing.
+pub struct Learner<'s, 'a> {
+    /// The pipeline that judges after the warm-up.
+    pub sink: &'s mut DetectSink<'a>,
+    /// Message time of the last warm-up message.
+    pub last: Timestamp,
+}
+
+impl Sink for Learner<'_, '_> {
+    fn message(&mut self, msg: &RouteMessage, peers: &PeerTable) {
+        self.last = self.last.max(msg.ts);
+        for d in self.sink.detectors.iter_mut() {
+            d.learn(msg, peers);
+        }
+    }
+}
+
 impl Sink for DetectSink<'_> {
     fn message(&mut self, msg: &RouteMessage, peers: &PeerTable) {
         self.now = self.now.max(msg.ts);

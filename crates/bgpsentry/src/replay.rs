@@ -13,7 +13,7 @@ use ipnet::IpNet;
 use serde::Serialize;
 
 use crate::ingest::inputs::{Input, expand, size_hint};
-use crate::ingest::mrt::{DamageReport, ReplayOptions, Sink, StreamEnd, replay};
+use crate::ingest::mrt::{DamageReport, ReplayOptions, Sink, StreamEnd, replay_with_peers};
 
 /// How many damage examples the summary lists.
 const MAX_EXAMPLES: usize = 20;
@@ -298,6 +298,16 @@ pub struct ReadArgs {
 
 /// Reads every input into `sink` and returns the summary and peer table.
 pub fn read_all(args: &ReadArgs, sink: &mut dyn Sink) -> anyhow::Result<(Summary, PeerTable)> {
+    read_all_with_peers(args, sink, PeerTable::new())
+}
+
+/// [`read_all`], interning peers into `peers` (the table of a warm-up read
+/// before), so a collector peer keeps its id from one read to the next.
+pub fn read_all_with_peers(
+    args: &ReadArgs,
+    sink: &mut dyn Sink,
+    peers: PeerTable,
+) -> anyhow::Result<(Summary, PeerTable)> {
     let inputs = expand(&args.inputs)?;
     let counter = Arc::new(AtomicU64::new(0));
     let total: Option<u64> = inputs.iter().map(size_hint).sum();
@@ -319,7 +329,7 @@ pub fn read_all(args: &ReadArgs, sink: &mut dyn Sink) -> anyhow::Result<(Summary
     let mut count = Counter::new(&inputs);
     let peers = {
         let mut tee = Tee(vec![&mut count, sink]);
-        replay(&inputs, &opts, &mut tee)
+        replay_with_peers(&inputs, &opts, &mut tee, peers)
     };
     progress.finish();
     let summary = count.finish(&peers, started.elapsed());

@@ -26,4 +26,12 @@ pub trait Detector {
     /// The input is over: emit any pending changes. Events still carried by
     /// some peer stay open (a replay's end is not the incident's end).
     fn finish(&mut self, now: Timestamp, out: &mut Vec<EventChange>);
+
+    /// A warm-up message: learn from it (routing state, established origins,
+    /// adjacencies) but raise nothing. Detectors with nothing to learn
+    /// ignore it.
+    fn learn(&mut self, _msg: &RouteMessage, _peers: &PeerTable) {}
+
+    /// The warm-up is over at `now`: judge every message from here on.
+    fn end_learning(&mut self, _now: Timestamp) {}
 }

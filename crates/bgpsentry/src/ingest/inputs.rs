@@ -55,8 +55,16 @@ impl Input {
                 }
             }
         }
-        if parts.len() >= 2 {
-            return parts[parts.len() - 2].to_string();
+        // The parent directory names the collector, unless it only names a
+        // period or a kind of file (`20080220/`, `2008.02/`, `UPDATES/`):
+        // then the one above it, so the days of one collector share peers.
+        let is_period_or_kind = |p: &str| {
+            p.chars()
+                .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+                || ["updates", "ribs", "bgpdata", "rib"].contains(&p.to_ascii_lowercase().as_str())
+        };
+        if let Some(dir) = parts.iter().rev().skip(1).find(|p| !is_period_or_kind(p)) {
+            return (*dir).to_string();
         }
         "local".to_string()
     }
@@ -229,5 +237,17 @@ mod tests {
             Input::Url("https://x/rrc01/latest-update.gz".into()).collector_guess(),
             "rrc01"
         );
+        // A directory per day is not a collector: both days share one name,
+        // so a warm-up day and the judged day share their peers.
+        for day in ["20080220", "20080221"] {
+            assert_eq!(
+                f(&format!(
+                    "shared/data/mrt/routeviews-2008-ordinary/{day}/updates.{day}.0006.bz2"
+                )),
+                "routeviews-2008-ordinary"
+            );
+        }
+        assert_eq!(f("/srv/mrt/2008.02/UPDATES/updates.x.bz2"), "mrt");
+        assert_eq!(f("updates.x.bz2"), "local");
     }
 }

@@ -265,7 +265,17 @@ fn run_stream(
 
 /// Replays `inputs` merged in time order into `sink`; returns the peer table.
 pub fn replay(inputs: &[Input], opts: &ReplayOptions, sink: &mut dyn Sink) -> PeerTable {
-    let mut peers = PeerTable::new();
+    replay_with_peers(inputs, opts, sink, PeerTable::new())
+}
+
+/// [`replay`], interning peers into `peers` (a warm-up's table), so the same
+/// collector peer keeps its id across consecutive replays.
+pub fn replay_with_peers(
+    inputs: &[Input],
+    opts: &ReplayOptions,
+    sink: &mut dyn Sink,
+    mut peers: PeerTable,
+) -> PeerTable {
     let mut rxs: Vec<Receiver<Chunk>> = Vec::with_capacity(inputs.len());
     let mut collector_ids = Vec::with_capacity(inputs.len());
     let mut handles = Vec::new();

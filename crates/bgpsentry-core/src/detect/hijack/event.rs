@@ -58,6 +58,9 @@ pub struct OpenEvent {
     pub newcomer: bool,
     /// Hijacker and a victim were seen adjacent before the event opened.
     pub adjacent: bool,
+    /// Hijacker and a victim were seen behind a common upstream (not a
+    /// high-degree transit AS) before they joined the event.
+    pub shared_upstream: bool,
     /// A few paths that carried it.
     pub samples: Vec<SamplePath>,
     /// Current tags.

@@ -84,6 +84,10 @@ pub struct HijackConfig {
     /// after the first message (the AS adjacencies are learned from the
     /// stream until then).
     pub forged_learn_secs: u32,
+    /// One incident is one event: a hijack announcement against new victims
+    /// joins a live event of the same hijacker that saw a hijack
+    /// announcement within this many seconds (0: one event per victim set).
+    pub group_secs: i64,
 }
 
 /// Default rejoin window: one hour of message time.
@@ -96,6 +100,18 @@ pub const DEFAULT_WARMUP_SECS: u32 = 0;
 pub const DEFAULT_WARMUP_MIN_PEERS: usize = 3;
 /// Default adjacency learning time before forged-origin detection starts.
 pub const DEFAULT_FORGED_LEARN_SECS: u32 = 3600;
+/// Default window in which one hijacker's announcements against different
+/// victims are one event: an hour, as the rejoin window.
+pub const DEFAULT_GROUP_SECS: i64 = 3600;
+
+/// Upstreams remembered per origin (multi-homed origins have a few; more is
+/// path hunting noise).
+const MAX_UPSTREAMS: usize = 16;
+/// An upstream seen above more origins than this is a large transit network:
+/// sharing it says nothing about two origins (2008, 45 peers: the tier-1s
+/// and large regionals are upstreams of thousands of origins, a mid-size
+/// provider of tens to a few hundred).
+pub const MAX_SHARED_UPSTREAM_DEGREE: u32 = 300;
 
 /// Default stale time: 6 hours without a hijack announcement.
 pub const DEFAULT_STALE_SECS: i64 = 6 * 3600;
@@ -114,6 +130,7 @@ impl Default for HijackConfig {
             warmup_min_peers: DEFAULT_WARMUP_MIN_PEERS,
             forged_origin: false,
             forged_learn_secs: DEFAULT_FORGED_LEARN_SECS,
+            group_secs: DEFAULT_GROUP_SECS,
         }
     }
 }
@@ -152,6 +169,9 @@ pub struct HijackStats {
     pub pending_dropped: u64,
     /// Origins established at the end of the warm-up.
     pub warmup_established: u64,
+    /// Hijack announcements against new victims that joined a live event of
+    /// the same hijacker (one incident, one event).
+    pub grouped: u64,
 }
 
 /// A classified hijack announcement.
@@ -190,6 +210,10 @@ pub struct HijackDetector {
     evidence: Arc<Evidence>,
     state: RoutingState,
     adjacency: HashSet<u64>,
+    /// Upstreams seen next to each origin (the AS before it on a path).
+    upstreams: HashMap<Asn, Vec<Asn>>,
+    /// How many origins each AS was seen as the upstream of.
+    downstream_count: HashMap<Asn, u32>,
     /// Adjacencies of live or recently ended forged-origin events: they stay
     /// suspect after their first sighting, so more peers and prefixes join.
     suspect_edges: HashSet<u64>,
@@ -208,6 +232,8 @@ pub struct HijackDetector {
     start: Option<Timestamp>,
     /// The warm-up is over (or disabled).
     warm: bool,
+    /// Fed warm-up messages ([`Detector::learn`]): classify nothing.
+    learning: bool,
     now: Timestamp,
     stats: HijackStats,
 }
@@ -242,6 +268,7 @@ fn blank_event(
         hijacker_on_covering: false,
         newcomer,
         adjacent,
+        shared_upstream: false,
         samples: Vec::new(),
         tags: Vec::new(),
         ended_ts: None,
@@ -275,6 +302,8 @@ struct EventRepr {
     hijacker_on_covering: bool,
     newcomer: bool,
     adjacent: bool,
+    #[serde(default)]
+    shared_upstream: bool,
     samples: Vec<SamplePath>,
     tags: Vec<crate::model::Tag>,
     ended_ts: Option<Timestamp>,
@@ -309,6 +338,7 @@ impl EventRepr {
             hijacker_on_covering: e.hijacker_on_covering,
             newcomer: e.newcomer,
             adjacent: e.adjacent,
+            shared_upstream: e.shared_upstream,
             samples: e.samples.clone(),
             tags: e.tags.clone(),
             ended_ts: e.ended_ts,
@@ -344,6 +374,7 @@ impl EventRepr {
         e.peak_share = f64::from_bits(self.peak_share_bits);
         e.more_specific = self.more_specific;
         e.hijacker_on_covering = self.hijacker_on_covering;
+        e.shared_upstream = self.shared_upstream;
         e.samples = self.samples;
         e.tags = self.tags;
         e.ended_ts = self.ended_ts;
@@ -365,6 +396,9 @@ pub struct HijackSnapshot<S> {
     /// Routing state and baseline.
     pub state: S,
     adjacency: Vec<u64>,
+    /// (origin, upstream) pairs; absent in checkpoints of older versions.
+    #[serde(default)]
+    upstreams: Vec<(Asn, Asn)>,
     suspect_edges: Vec<u64>,
     events: Vec<EventRepr>,
     ended: Vec<EventRepr>,
@@ -415,9 +449,12 @@ impl HijackDetector {
         HijackDetector {
             state: RoutingState::new(cfg.learn_secs),
             warm: cfg.warmup_secs == 0,
+            learning: false,
             cfg,
             evidence,
             adjacency: HashSet::new(),
+            upstreams: HashMap::new(),
+            downstream_count: HashMap::new(),
             suspect_edges: HashSet::new(),
             events: BTreeMap::new(),
             ended: HashMap::new(),
@@ -486,6 +523,11 @@ impl HijackDetector {
         HijackSnapshot {
             state: &self.state,
             adjacency: sorted(self.adjacency.iter().copied()),
+            upstreams: sorted(
+                self.upstreams
+                    .iter()
+                    .flat_map(|(o, us)| us.iter().map(move |u| (*o, *u))),
+            ),
             suspect_edges: sorted(self.suspect_edges.iter().copied()),
             events: self.events.values().map(EventRepr::of).collect(),
             ended,
@@ -543,6 +585,11 @@ impl HijackDetector {
         }
         self.state = state;
         self.adjacency = snap.adjacency.into_iter().collect();
+        self.upstreams.clear();
+        self.downstream_count.clear();
+        for (o, u) in snap.upstreams {
+            self.add_upstream(o, u);
+        }
         self.suspect_edges = snap.suspect_edges.into_iter().collect();
         self.events = events;
         self.ended = ended;
@@ -595,7 +642,41 @@ impl HijackDetector {
                     self.adjacency.insert(edge(*a, *b));
                 }
             }
+            if let [.., up, origin] = seq.as_slice() {
+                self.add_upstream(*origin, *up);
+            }
         }
+    }
+
+    /// Records `up` as seen right before `origin` on a path.
+    fn add_upstream(&mut self, origin: Asn, up: Asn) {
+        let ups = self.upstreams.entry(origin).or_default();
+        if ups.len() < MAX_UPSTREAMS && !ups.contains(&up) {
+            ups.push(up);
+            *self.downstream_count.entry(up).or_default() += 1;
+        }
+    }
+
+    /// True if `a` and a victim were seen behind one common upstream that is
+    /// neither in the relationship clique nor a high-degree transit AS: the
+    /// typical setting of a legitimate new origin (a customer of the victim's
+    /// upstream, re-homed or multi-homed space), which `no_known_relationship`
+    /// would otherwise count against it.
+    fn shares_upstream(&self, a: Asn, victims: &[Asn]) -> bool {
+        let Some(mine) = self.upstreams.get(&a) else {
+            return false;
+        };
+        let clique = &self.evidence.asrel;
+        victims.iter().any(|v| {
+            self.upstreams.get(v).is_some_and(|theirs| {
+                mine.iter().any(|u| {
+                    theirs.contains(u)
+                        && !clique.is_clique(*u)
+                        && self.downstream_count.get(u).copied().unwrap_or(0)
+                            <= MAX_SHARED_UPSTREAM_DEGREE
+                })
+            })
+        })
     }
 
     fn adjacent(&self, a: Asn, victims: &[Asn]) -> bool {
@@ -754,9 +835,26 @@ impl HijackDetector {
                     if !e.is_published() {
                         self.stats.pending_dropped += 1;
                     }
+                    self.by_key.retain(|_, v| *v != k);
                     found = None;
                 }
                 None => found = None,
+            }
+        }
+        if found.is_none() {
+            found = self.live_event_of(origin, forged, ts);
+            if let Some(k) = found {
+                self.by_key.insert(key.clone(), k);
+                let shared = self.shares_upstream(origin, &key.1);
+                let adjacent = self.adjacent(origin, &key.1);
+                if let Some(ev) = self.events.get_mut(&k) {
+                    ev.shared_upstream |= shared;
+                    ev.adjacent |= adjacent;
+                    ev.victims.extend(key.1.iter().copied());
+                    ev.victims.sort_unstable();
+                    ev.victims.dedup();
+                }
+                self.stats.grouped += 1;
             }
         }
         let id = match found {
@@ -765,6 +863,7 @@ impl HijackDetector {
                 let id = self.next_key;
                 self.next_key += 1;
                 let adjacent = self.adjacent(origin, &key.1);
+                let shared_upstream = self.shares_upstream(origin, &key.1);
                 self.events.insert(
                     id,
                     blank_event(
@@ -777,6 +876,9 @@ impl HijackDetector {
                         adjacent,
                     ),
                 );
+                if let Some(e) = self.events.get_mut(&id) {
+                    e.shared_upstream = shared_upstream;
+                }
                 self.by_key.insert(key, id);
                 self.stats.candidates += 1;
                 touched.entry(id).or_default().grew = true;
@@ -822,6 +924,23 @@ impl HijackDetector {
         self.carrier_of.insert((prefix, slot), id);
     }
 
+    /// The live event of `hijacker` (forged-origin or not) that saw a hijack
+    /// announcement within the grouping window before `ts`, newest first.
+    fn live_event_of(&self, hijacker: Asn, forged: bool, ts: Timestamp) -> Option<u64> {
+        if self.cfg.group_secs <= 0 {
+            return None;
+        }
+        self.events
+            .iter()
+            .rev()
+            .find(|(_, e)| {
+                e.hijacker == hijacker
+                    && (e.event_type == hijack_type::FORGED_ORIGIN) == forged
+                    && ts.secs_since(e.max_hijack_ts) <= self.cfg.group_secs
+            })
+            .map(|(k, _)| *k)
+    }
+
     fn retag(&mut self, id: u64) {
         let ev = &self.evidence;
         let dps = &self.cfg.dps_asns;
@@ -835,6 +954,7 @@ impl HijackDetector {
                 hijacker_on_covering: e.hijacker_on_covering,
                 newcomer: e.newcomer,
                 adjacent: e.adjacent,
+                shared_upstream: e.shared_upstream,
                 peak_share: e.peak_share,
                 dps_asns: dps,
             };
@@ -905,10 +1025,8 @@ impl HijackDetector {
                         self.suspect_edges.remove(&edge(e.hijacker, *v));
                     }
                 }
-                let key = (e.hijacker, e.victims, forged);
-                if self.by_key.get(&key) == Some(&k) {
-                    self.by_key.remove(&key);
-                }
+                // every victim set that joined the event maps to it
+                self.by_key.retain(|_, v| *v != k);
             }
         }
     }
@@ -975,7 +1093,7 @@ impl HijackDetector {
             touched.entry(id).or_default();
         }
         let Some(origin) = origin else { return };
-        if !self.warm {
+        if !self.warm || self.learning {
             return;
         }
         match self.classify(prefix, origin, path, ts) {
@@ -1093,6 +1211,27 @@ impl Detector for HijackDetector {
         self.now = self.now.max(now);
         self.check_warmup(now);
         self.tick(now, false, out);
+    }
+
+    fn learn(&mut self, msg: &RouteMessage, peers: &PeerTable) {
+        self.learning = true;
+        let mut out = Vec::new();
+        self.observe(msg, peers, &mut out);
+        // Nothing is classified while learning, so no event can change; an
+        // event restored from a checkpoint could still be touched by a
+        // withdrawal, and that is reported when judging starts.
+        debug_assert!(out.is_empty());
+    }
+
+    fn end_learning(&mut self, now: Timestamp) {
+        self.learning = false;
+        self.now = self.now.max(now);
+        // As at the end of a timed warm-up: what is widely carried now is
+        // the baseline the judged data is compared with.
+        let n = self
+            .state
+            .establish_visible(self.cfg.warmup_min_peers.max(1));
+        self.stats.warmup_established += n as u64;
     }
 
     fn finish(&mut self, now: Timestamp, out: &mut Vec<EventChange>) {

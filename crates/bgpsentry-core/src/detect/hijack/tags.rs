@@ -61,6 +61,10 @@ pub mod own {
     pub const NO_KNOWN_RELATIONSHIP: (&str, i32) = ("no_known_relationship", 2);
     /// The origins were seen as direct neighbours on an AS path.
     pub const ORIGINS_ADJACENT: (&str, i32) = ("origins_adjacent", -2);
+    /// The origins were seen behind a common upstream (not a large transit AS).
+    pub const ORIGINS_SHARE_UPSTREAM: (&str, i32) = ("origins_share_upstream", -2);
+    /// One AS suddenly originates prefixes of several unrelated networks.
+    pub const REORIGINATION: (&str, i32) = ("reorigination", 4);
     /// At its peak, at least half of the collector peers carried it.
     pub const HIGH_VISIBILITY: (&str, i32) = ("high_visibility", 2);
     /// At its peak, under a tenth of the collector peers carried it.
@@ -106,6 +110,8 @@ pub struct TagInputs<'a> {
     pub newcomer: bool,
     /// Hijacker and a victim were seen adjacent on some AS path.
     pub adjacent: bool,
+    /// Hijacker and a victim were seen behind a common upstream.
+    pub shared_upstream: bool,
     /// Peak share of collector peers carrying the event (0..=1).
     pub peak_share: f64,
     /// Known DDoS-protection ASNs.
@@ -175,32 +181,46 @@ fn irr_best_victim(ev: &Evidence, prefixes: &[IpNet], victims: &[Asn]) -> IrrSta
 /// Minimum confidence of a relationship to be used.
 const MIN_REL_CONFIDENCE: f32 = 0.5;
 
-/// The relationship tag between the hijacker and its victims, if any.
-fn asrel_tag(ev: &Evidence, hijacker: Asn, victims: &[Asn]) -> Option<(&'static str, i32)> {
-    if victims.iter().any(|v| ev.orgs.siblings(hijacker, *v)) {
+/// The relationship tag between the hijacker and one victim, if any.
+fn asrel_one(ev: &Evidence, hijacker: Asn, v: Asn) -> Option<(&'static str, i32)> {
+    if ev.orgs.siblings(hijacker, v) {
         return Some(radar::ASREL_SIBLING_ORIGINS);
     }
+    let r = ev.asrel.rel(hijacker, v)?;
+    if r.confidence < MIN_REL_CONFIDENCE {
+        return None;
+    }
+    Some(match r.rel {
+        Relationship::Sibling => radar::ASREL_SIBLING_ORIGINS,
+        Relationship::Provider => radar::ASREL_NEW_ORIGIN_PROVIDER,
+        Relationship::Customer => radar::ASREL_NEW_ORIGIN_CUSTOMER,
+        Relationship::Peer => radar::ASREL_NEW_ORIGIN_PEER,
+    })
+}
+
+/// The relationship tag between the hijacker and its victims, if any: the
+/// most exculpatory one, provided it explains at least half of the victims
+/// (one customer among ten re-originated networks does not explain the
+/// other nine; an event has several victims when one hijacker takes the
+/// space of several networks at once).
+fn asrel_tag(ev: &Evidence, hijacker: Asn, victims: &[Asn]) -> Option<(&'static str, i32)> {
     let mut best: Option<(&'static str, i32)> = None;
+    let mut explained = 0usize;
     for v in victims {
-        let Some(r) = ev.asrel.rel(hijacker, *v) else {
+        let Some(t) = asrel_one(ev, hijacker, *v) else {
             continue;
         };
-        if r.confidence < MIN_REL_CONFIDENCE {
-            continue;
-        }
-        let t = match r.rel {
-            Relationship::Sibling => radar::ASREL_SIBLING_ORIGINS,
-            Relationship::Provider => radar::ASREL_NEW_ORIGIN_PROVIDER,
-            Relationship::Customer => radar::ASREL_NEW_ORIGIN_CUSTOMER,
-            Relationship::Peer => radar::ASREL_NEW_ORIGIN_PEER,
-        };
+        explained += 1;
         // keep the most exculpatory relationship
         if best.is_none_or(|b| t.1 < b.1) {
             best = Some(t);
         }
     }
-    best
+    best.filter(|_| 2 * explained >= victims.len())
 }
+
+/// Victims at and above which one event is a re-origination.
+pub const REORIGINATION_MIN_VICTIMS: usize = 3;
 
 /// The tags of an event, in a fixed order (Radar's first).
 pub fn compute(ev: &Evidence, i: &TagInputs<'_>) -> Vec<Tag> {
@@ -268,9 +288,19 @@ pub fn compute(ev: &Evidence, i: &TagInputs<'_>) -> Vec<Tag> {
     if rel.is_none() {
         if i.adjacent {
             push(&mut out, own::ORIGINS_ADJACENT);
+        } else if i.shared_upstream {
+            push(&mut out, own::ORIGINS_SHARE_UPSTREAM);
         } else {
             push(&mut out, own::NO_KNOWN_RELATIONSHIP);
         }
+    }
+    let unrelated_victims = i
+        .victims
+        .iter()
+        .filter(|v| asrel_one(ev, i.hijacker, **v).is_none())
+        .count();
+    if rel.is_none() && !i.hijacker_on_covering && unrelated_victims >= REORIGINATION_MIN_VICTIMS {
+        push(&mut out, own::REORIGINATION);
     }
     if i.peak_share >= HIGH_VISIBILITY_SHARE {
         push(&mut out, own::HIGH_VISIBILITY);
