@@ -53,21 +53,37 @@ impl World {
     }
 
     fn announce(&mut self, t: i64, peer: usize, prefix: &str, path: &[u32]) {
+        self.announce_all(t, peer, &[prefix.to_string()], path);
+    }
+
+    /// One UPDATE announcing every prefix of `prefixes` with one path.
+    fn announce_all(&mut self, t: i64, peer: usize, prefixes: &[String], path: &[u32]) {
+        let msg = self.update(t, peer, prefixes, path);
+        self.det.observe(&msg, &self.peers, &mut self.out);
+    }
+
+    fn update(&self, t: i64, peer: usize, prefixes: &[String], path: &[u32]) -> RouteMessage {
         let attrs = PathAttrs::from_path(AsPath::from_sequence(path.iter().map(|a| Asn(*a))));
-        let msg = RouteMessage {
+        RouteMessage {
             ts: Timestamp::from_secs(t),
             peer: self.ids[peer],
             event: RouteEvent::Update {
                 withdrawn: smallvec![],
-                announced: smallvec![Nlri {
-                    prefix: prefix.parse().expect("p"),
-                    path_id: None
-                }],
+                announced: prefixes
+                    .iter()
+                    .map(|p| Nlri {
+                        prefix: p.parse().expect("p"),
+                        path_id: None,
+                    })
+                    .collect(),
                 attrs: Some(Arc::new(attrs)),
                 from_rib: false,
             },
-        };
-        self.det.observe(&msg, &self.peers, &mut self.out);
+        }
+    }
+
+    fn tag_names(&self) -> Vec<String> {
+        self.last().tags.iter().map(|t| t.name.clone()).collect()
     }
 
     fn withdraw(&mut self, t: i64, peer: usize, prefix: &str) {
@@ -295,4 +311,111 @@ fn learning_establishes_after_continuous_visibility() {
         (e.hijacker_asn, e.victim_asns.clone(), e.event_type),
         (Asn(501), vec![Asn(500)], 0)
     );
+}
+
+#[test]
+fn typo_of_own_prefix_raises_the_score() {
+    let mut w = World::new(4);
+    // AS9708 holds 210.98.34.0/24; IIJ (AS2497) 210.138.0.0/16 (2008-02-21)
+    w.det
+        .establish("210.98.34.0/24".parse().expect("p"), Asn(9708));
+    w.det
+        .establish("210.138.0.0/16".parse().expect("p"), Asn(2497));
+    w.announce(100, 0, "210.138.34.0/24", &[1, 9708]);
+    let names = w.tag_names();
+    assert!(
+        names.contains(&"typo_of_own_prefix".to_string()),
+        "{names:?}"
+    );
+    let before = w.last().confidence_score;
+    // a holder of two prefixes of that shape: chance, not a typo
+    let mut w = World::new(4);
+    for p in ["210.98.34.0/24", "210.99.34.0/24"] {
+        w.det.establish(p.parse().expect("p"), Asn(9708));
+    }
+    w.det
+        .establish("210.138.0.0/16".parse().expect("p"), Asn(2497));
+    w.announce(100, 0, "210.138.34.0/24", &[1, 9708]);
+    assert!(!w.tag_names().contains(&"typo_of_own_prefix".to_string()));
+    assert_eq!(w.last().confidence_score, before - 4);
+}
+
+#[test]
+fn a_recurring_origin_is_seen_before() {
+    let mut w = World::new(4);
+    // AS666 carried by 3 peers for 5 minutes, then gone: a past origin
+    for p in 0..3 {
+        w.announce(100 + p as i64, p, "10.0.1.0/24", &[1, 666]);
+    }
+    assert!(!w.tag_names().contains(&"origin_seen_before".to_string()));
+    for p in 0..3 {
+        w.withdraw(400 + p as i64, p, "10.0.1.0/24");
+    }
+    assert!(w.last().finished);
+    // back after the rejoin window: a new event, scored down
+    w.announce(5000, 0, "10.0.1.0/24", &[1, 666]);
+    assert_eq!(w.last().id, 2);
+    assert!(w.tag_names().contains(&"origin_seen_before".to_string()));
+    // a flip seen by one peer only is not remembered
+    w.announce(5100, 3, "10.0.2.0/24", &[1, 777]);
+    w.withdraw(5500, 3, "10.0.2.0/24");
+    w.announce(9200, 3, "10.0.2.0/24", &[1, 777]);
+    assert!(!w.tag_names().contains(&"origin_seen_before".to_string()));
+}
+
+#[test]
+fn a_table_resend_is_synchronisation_not_news() {
+    // 10 peers: one bursting is a re-send, most bursting is an incident
+    let table: Vec<String> = (0..2_500u32)
+        .map(|i| format!("10.{}.{}.0/24", 1 + i / 256, i % 256))
+        .collect();
+    let mut w = World::new(10);
+    w.det.establish("10.0.0.0/8".parse().expect("p"), Asn(100));
+    // peer 0 re-sends its table: the Internet's ordinary routes (AS100's),
+    // among them a few of AS555, an origin the stale baseline does not know
+    w.announce_all(1000, 0, &table, &[1, 100]);
+    w.announce_all(1001, 0, &table[..100], &[1, 555]);
+    w.announce(1002, 0, "10.200.0.0/24", &[1, 555]);
+    assert!(w.out.is_empty(), "{:?}", w.kinds());
+    assert_eq!(w.det.stats().resync_established, 101);
+    // the other peers' routes for it are no news either
+    w.announce(1100, 1, "10.200.0.0/24", &[2, 555]);
+    assert!(w.out.is_empty(), "{:?}", w.kinds());
+
+    // a burst of new origins at every peer at once is an incident: it
+    // opens events, from the first peer on
+    let mut w = World::new(10);
+    w.det.establish("10.0.0.0/8".parse().expect("p"), Asn(100));
+    for p in 0..10 {
+        w.announce_all(1000 + p as i64, p, &table, &[1, 555]);
+    }
+    assert!(!w.out.is_empty());
+    assert_eq!(w.last().hijacker_asn, Asn(555));
+}
+
+#[test]
+fn a_warmup_day_learns_what_stood_and_not_what_just_began() {
+    let mut w = World::with(
+        4,
+        HijackConfig {
+            min_peers: 1,
+            ..Default::default() // learn_secs 86400
+        },
+    );
+    let learn = |w: &mut World, t: i64, peer: usize, prefix: &str, path: &[u32]| {
+        let msg = w.update(t, peer, &[prefix.to_string()], path);
+        w.det.learn(&msg, &w.peers);
+    };
+    // a table that stood all the warm-up, and an incident of its last hour
+    for p in 0..3 {
+        learn(&mut w, p as i64, p, "10.0.7.0/24", &[1, 700]);
+        learn(&mut w, 80_000 + p as i64, p, "10.0.8.0/24", &[1, 800]);
+    }
+    learn(&mut w, 86_000, 3, "192.0.2.0/24", &[1, 5]);
+    w.det.end_learning(Timestamp::from_secs(86_400));
+    assert!(w.out.is_empty());
+    w.announce(86_500, 3, "10.0.7.0/24", &[2, 700]);
+    assert!(w.out.is_empty(), "{:?}", w.kinds());
+    w.announce(86_501, 3, "10.0.8.0/24", &[2, 800]);
+    assert_eq!(w.last().hijacker_asn, Asn(800));
 }

@@ -15,8 +15,8 @@ use bgpsentry_core::detect::Detector;
 use bgpsentry_core::detect::baseline::DEFAULT_LEARN_SECS;
 use bgpsentry_core::detect::hijack::{
     DEFAULT_FORGED_LEARN_SECS, DEFAULT_GROUP_SECS, DEFAULT_MIN_PEERS, DEFAULT_REJOIN_SECS,
-    DEFAULT_STALE_SECS, DEFAULT_WARMUP_MIN_PEERS, DEFAULT_WARMUP_SECS, HijackConfig,
-    HijackDetector, HijackSnapshot,
+    DEFAULT_RESYNC_MIN_PREFIXES, DEFAULT_STALE_SECS, DEFAULT_WARMUP_MIN_PEERS, DEFAULT_WARMUP_SECS,
+    HijackConfig, HijackDetector, HijackSnapshot,
 };
 use bgpsentry_core::detect::state::RoutingState;
 use bgpsentry_core::evidence::Evidence;
@@ -74,6 +74,12 @@ pub struct DetectArgs {
     /// this many seconds. 0: one event per (hijacker, victim set).
     #[arg(long, value_name = "SECS", default_value_t = DEFAULT_GROUP_SECS)]
     pub group_secs: i64,
+    /// A peer announcing this many prefixes within a minute (while few other
+    /// peers burst) is re-sending its table: non-established origins it then
+    /// announces, that no live event carries, are established as from a RIB
+    /// dump instead of opening events. 0 disables.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_RESYNC_MIN_PREFIXES)]
+    pub resync_min_prefixes: u32,
     /// Do not run the hijack detector.
     #[arg(long)]
     pub no_hijack: bool,
@@ -97,6 +103,7 @@ impl Default for DetectArgs {
             forged_origin: false,
             forged_learn_secs: DEFAULT_FORGED_LEARN_SECS,
             group_secs: DEFAULT_GROUP_SECS,
+            resync_min_prefixes: DEFAULT_RESYNC_MIN_PREFIXES,
             no_hijack: false,
             leak: crate::cli::LeakArgs::default(),
         }
@@ -118,6 +125,7 @@ pub fn hijack_detector(
         forged_origin: args.forged_origin,
         forged_learn_secs: args.forged_learn_secs,
         group_secs: args.group_secs,
+        resync_min_prefixes: args.resync_min_prefixes,
         ..Default::default()
     };
     for a in &args.dps_asn {
@@ -388,6 +396,10 @@ pub fn fingerprint(args: &DetectArgs) -> String {
         l.leak_quiet_secs,
         l.leak_min_confidence,
         l.leak_route_servers,
+    );
+    let text = format!(
+        "{text} group={} resync={}",
+        args.group_secs, args.resync_min_prefixes
     );
     hex::encode(&sha2::Sha256::digest(text.as_bytes())[..8])
 }

@@ -15,7 +15,15 @@
 //! * a withdrawal or a session leaving Established removes the slot's routes;
 //! * an origin becomes established when bootstrapped, or once it has been
 //!   continuously visible (announced by at least one slot) for
-//!   `learn_secs`; established is permanent for the life of the state.
+//!   `learn_secs`; established is permanent for the life of the state;
+//! * an origin that is not established but was carried by at least
+//!   [`PAST_MIN_SLOTS`] slots and visible for [`PAST_MIN_SECS`] before its
+//!   last route went is remembered as a *past* origin of the prefix (its
+//!   entry stays, with no slots), and so is one widely carried twice,
+//!   however briefly: a recurring failover or maintenance origin is then
+//!   known the next time it appears
+//!   ([`RoutingState::seen_before`]). Past origins are kept for the life of
+//!   the state, as established ones are.
 
 use std::collections::{HashMap, HashSet};
 
@@ -97,6 +105,21 @@ impl SlotBits {
 
 const ESTABLISHED: u8 = 1;
 const BOOTSTRAPPED: u8 = 2;
+/// Carried by at least [`PAST_MIN_SLOTS`] slots at some moment.
+const WIDE: u8 = 4;
+/// Widely carried for a while before, then gone: a past origin.
+const PAST: u8 = 8;
+/// Widely carried once, briefly, then gone: the next time it goes, it is
+/// a past origin (a recurring flip, however short each time).
+const WIDE_ONCE: u8 = 16;
+
+/// Slots that must have carried an origin at once for it to be remembered
+/// as a past origin.
+pub const PAST_MIN_SLOTS: usize = 3;
+/// Seconds of continuous visibility an origin needs before it went for it
+/// to be remembered as a past origin (path hunting and brief mistakes are
+/// not remembered).
+pub const PAST_MIN_SECS: u32 = 120;
 
 /// One origin of one prefix.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -258,13 +281,17 @@ impl RoutingState {
     }
 
     /// Establishes every origin currently announced by at least `min_slots`
-    /// route slots (the end of a warm-up); returns how many were newly
-    /// established.
-    pub fn establish_visible(&mut self, min_slots: usize) -> usize {
+    /// route slots and continuously visible for at least `min_secs` at `now`
+    /// (the end of a warm-up); returns how many were newly established.
+    pub fn establish_visible(&mut self, min_slots: usize, min_secs: u32, now: Timestamp) -> usize {
+        let now = secs(now);
         let mut n = 0;
         let mut mark = |e: &mut PrefixEntry| {
             for o in e.iter_mut() {
-                if o.flags & ESTABLISHED == 0 && o.slots.len() >= min_slots {
+                if o.flags & ESTABLISHED == 0
+                    && o.slots.len() >= min_slots
+                    && now.saturating_sub(o.visible_since) >= min_secs
+                {
                     o.flags |= ESTABLISHED;
                     n += 1;
                 }
@@ -286,10 +313,19 @@ impl RoutingState {
             if e[i].slots.remove(s) {
                 found = Some(e[i].asn);
                 if e[i].slots.is_empty() {
-                    if now.saturating_sub(e[i].visible_since) >= learn {
+                    let visible = now.saturating_sub(e[i].visible_since);
+                    if visible >= learn {
                         e[i].flags |= ESTABLISHED;
                     }
-                    if e[i].flags & ESTABLISHED == 0 {
+                    if e[i].flags & WIDE != 0 {
+                        if visible >= PAST_MIN_SECS || e[i].flags & WIDE_ONCE != 0 {
+                            e[i].flags |= PAST;
+                        } else {
+                            e[i].flags |= WIDE_ONCE;
+                        }
+                        e[i].flags &= !WIDE;
+                    }
+                    if e[i].flags & (ESTABLISHED | PAST | WIDE_ONCE) == 0 {
                         e.remove(i);
                         continue;
                     }
@@ -329,6 +365,9 @@ impl RoutingState {
                     o.visible_since = now;
                 }
                 o.slots.insert(s);
+                if o.slots.len() >= PAST_MIN_SLOTS {
+                    o.flags |= WIDE;
+                }
             }
             None => self.drop_if_empty(prefix),
         }
@@ -435,6 +474,14 @@ impl RoutingState {
                 e.iter()
                     .any(|o| o.asn == asn && o.established_at(now, self.learn_secs))
             })
+    }
+
+    /// True when `origin` is a past origin of exactly `prefix`: widely
+    /// carried for a while before and then gone (see the module docs).
+    pub fn seen_before(&self, prefix: IpNet, origin: Asn) -> bool {
+        self.entry(prefix)
+            .and_then(|e| e.iter().find(|o| o.asn == origin))
+            .is_some_and(|o| o.flags & PAST != 0)
     }
 
     /// True when `asn` originated anything before (bootstrap or observed).

@@ -61,6 +61,17 @@ pub struct OpenEvent {
     /// Hijacker and a victim were seen behind a common upstream (not a
     /// high-degree transit AS) before they joined the event.
     pub shared_upstream: bool,
+    /// Prefixes of the event whose hijacker was a past origin of them
+    /// (widely carried before, then gone) when they joined.
+    pub seen_before: u32,
+    /// Victims the hijacker was seen adjacent to or behind a common upstream
+    /// with when they joined (its neighbourhood), ascending.
+    pub near_victims: Vec<Asn>,
+    /// (hijacked prefix, the hijacker's own prefix it is a typo of): the
+    /// first found.
+    pub typo_of: Option<(IpNet, IpNet)>,
+    /// Prefixes of the event that are typos of the hijacker's own.
+    pub typos: u32,
     /// A few paths that carried it.
     pub samples: Vec<SamplePath>,
     /// Current tags.

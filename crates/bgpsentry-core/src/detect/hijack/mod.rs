@@ -31,6 +31,7 @@
 
 pub mod event;
 pub mod tags;
+pub mod typo;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::io::Read;
@@ -88,6 +89,13 @@ pub struct HijackConfig {
     /// joins a live event of the same hijacker that saw a hijack
     /// announcement within this many seconds (0: one event per victim set).
     pub group_secs: i64,
+    /// A collector peer announcing at least this many prefixes within
+    /// [`RESYNC_WINDOW_SECS`] (or just back from a session reset) is
+    /// re-sending its table: origins it announces then that are not
+    /// established, and that no live event carries, are its long-standing
+    /// routes and become established (as from a RIB dump) instead of opening
+    /// events. 0 disables.
+    pub resync_min_prefixes: u32,
 }
 
 /// Default rejoin window: one hour of message time.
@@ -113,6 +121,22 @@ const MAX_UPSTREAMS: usize = 16;
 /// provider of tens to a few hundred).
 pub const MAX_SHARED_UPSTREAM_DEGREE: u32 = 300;
 
+/// Default table re-send threshold: 2,000 prefixes from one peer in a
+/// minute. Ordinary churn of a 2008 route-views2 peer is mostly in the
+/// hundreds a minute (path changes reach a few thousand); a re-send runs at
+/// thousands a second.
+pub const DEFAULT_RESYNC_MIN_PREFIXES: u32 = 2_000;
+/// A burst is a re-send only while at most this share of the active peers
+/// (and at least one) bursts at once: a large incident makes every peer
+/// burst, a re-send only the peer whose session reset.
+pub const RESYNC_MAX_PEER_SHARE: f64 = 0.1;
+/// Window over which a peer's announced prefixes are counted for the
+/// re-send test.
+pub const RESYNC_WINDOW_SECS: i64 = 60;
+/// A re-send is taken to go on this long after the last window over the
+/// threshold, and after a session came back up.
+pub const RESYNC_TAIL_SECS: i64 = 300;
+
 /// Default stale time: 6 hours without a hijack announcement.
 pub const DEFAULT_STALE_SECS: i64 = 6 * 3600;
 
@@ -131,6 +155,7 @@ impl Default for HijackConfig {
             forged_origin: false,
             forged_learn_secs: DEFAULT_FORGED_LEARN_SECS,
             group_secs: DEFAULT_GROUP_SECS,
+            resync_min_prefixes: DEFAULT_RESYNC_MIN_PREFIXES,
         }
     }
 }
@@ -172,7 +197,27 @@ pub struct HijackStats {
     /// Hijack announcements against new victims that joined a live event of
     /// the same hijacker (one incident, one event).
     pub grouped: u64,
+    /// Origins established because a peer re-sending its table announced
+    /// them (see [`HijackConfig::resync_min_prefixes`]).
+    pub resync_established: u64,
 }
+
+/// One peer's announcement rate, for the table re-send test.
+#[derive(Clone, Copy, Debug, Default)]
+struct Burst {
+    window_start: Timestamp,
+    count: u32,
+    /// Announcements of the burst whose origin is not established / is.
+    hits: u32,
+    legit: u32,
+    /// The peer is bursting until then.
+    until: Timestamp,
+}
+
+/// A burst is a re-send only while at most this share of its classified
+/// announcements had a non-established origin: a re-sent table is mostly
+/// the Internet's ordinary routes, an incident's burst mostly new origins.
+pub const RESYNC_MAX_NEW_SHARE: f64 = 0.2;
 
 /// A classified hijack announcement.
 struct Hit {
@@ -180,7 +225,15 @@ struct Hit {
     event_type: u8,
     more_specific: bool,
     hijacker_on_covering: bool,
+    /// The hijacker is a past origin of exactly this prefix.
+    seen_before: bool,
 }
+
+/// A collector peer counts as active (one that could have seen a route)
+/// while its last message is at most this old: visibility shares are taken
+/// over active peers, not over every peer that ever spoke (a warm-up day
+/// from another collector, or a peer gone for good, would dilute them).
+pub const ACTIVE_PEER_SECS: i64 = 3600;
 
 /// How an announcement's origin relates to the baseline.
 enum Class {
@@ -234,6 +287,16 @@ pub struct HijackDetector {
     warm: bool,
     /// Fed warm-up messages ([`Detector::learn`]): classify nothing.
     learning: bool,
+    /// Last message time of every collector peer.
+    peer_seen: HashMap<PeerId, Timestamp>,
+    /// Active peers (see [`ACTIVE_PEER_SECS`]) as counted at the time given.
+    active_peers: (Timestamp, usize),
+    /// Announcement rate per peer (table re-sends); not checkpointed: a
+    /// re-send in progress at a restart is seen again from its next minute.
+    bursts: HashMap<PeerId, Burst>,
+    /// The message being observed comes from a peer bursting (a table
+    /// re-send if [`Self::mostly_known_burst`] and few peers burst).
+    resync_now: bool,
     now: Timestamp,
     stats: HijackStats,
 }
@@ -269,6 +332,10 @@ fn blank_event(
         newcomer,
         adjacent,
         shared_upstream: false,
+        seen_before: 0,
+        near_victims: Vec::new(),
+        typo_of: None,
+        typos: 0,
         samples: Vec::new(),
         tags: Vec::new(),
         ended_ts: None,
@@ -304,6 +371,14 @@ struct EventRepr {
     adjacent: bool,
     #[serde(default)]
     shared_upstream: bool,
+    #[serde(default)]
+    seen_before: u32,
+    #[serde(default)]
+    near_victims: Vec<Asn>,
+    #[serde(default)]
+    typo_of: Option<(IpNet, IpNet)>,
+    #[serde(default)]
+    typos: u32,
     samples: Vec<SamplePath>,
     tags: Vec<crate::model::Tag>,
     ended_ts: Option<Timestamp>,
@@ -339,6 +414,10 @@ impl EventRepr {
             newcomer: e.newcomer,
             adjacent: e.adjacent,
             shared_upstream: e.shared_upstream,
+            seen_before: e.seen_before,
+            near_victims: e.near_victims.clone(),
+            typo_of: e.typo_of,
+            typos: e.typos,
             samples: e.samples.clone(),
             tags: e.tags.clone(),
             ended_ts: e.ended_ts,
@@ -375,6 +454,10 @@ impl EventRepr {
         e.more_specific = self.more_specific;
         e.hijacker_on_covering = self.hijacker_on_covering;
         e.shared_upstream = self.shared_upstream;
+        e.seen_before = self.seen_before;
+        e.near_victims = self.near_victims;
+        e.typo_of = self.typo_of;
+        e.typos = self.typos;
         e.samples = self.samples;
         e.tags = self.tags;
         e.ended_ts = self.ended_ts;
@@ -400,6 +483,9 @@ pub struct HijackSnapshot<S> {
     #[serde(default)]
     upstreams: Vec<(Asn, Asn)>,
     suspect_edges: Vec<u64>,
+    /// Last message time per collector peer; absent in older checkpoints.
+    #[serde(default)]
+    peer_seen: Vec<(PeerId, Timestamp)>,
     events: Vec<EventRepr>,
     ended: Vec<EventRepr>,
     ended_order: Vec<(Timestamp, u64)>,
@@ -450,6 +536,10 @@ impl HijackDetector {
             state: RoutingState::new(cfg.learn_secs),
             warm: cfg.warmup_secs == 0,
             learning: false,
+            peer_seen: HashMap::new(),
+            active_peers: (Timestamp::default(), 0),
+            bursts: HashMap::new(),
+            resync_now: false,
             cfg,
             evidence,
             adjacency: HashSet::new(),
@@ -529,6 +619,7 @@ impl HijackDetector {
                     .flat_map(|(o, us)| us.iter().map(move |u| (*o, *u))),
             ),
             suspect_edges: sorted(self.suspect_edges.iter().copied()),
+            peer_seen: sorted(self.peer_seen.iter().map(|(p, t)| (*p, *t))),
             events: self.events.values().map(EventRepr::of).collect(),
             ended,
             ended_order: self.ended_order.iter().copied().collect(),
@@ -591,6 +682,8 @@ impl HijackDetector {
             self.add_upstream(o, u);
         }
         self.suspect_edges = snap.suspect_edges.into_iter().collect();
+        self.peer_seen = snap.peer_seen.into_iter().collect();
+        self.active_peers = (Timestamp::default(), 0);
         self.events = events;
         self.ended = ended;
         self.ended_order = snap.ended_order.into_iter().collect();
@@ -679,6 +772,19 @@ impl HijackDetector {
         })
     }
 
+    /// The victims `a` was seen adjacent to, or behind a common upstream
+    /// with (see [`Self::shares_upstream`]): its neighbourhood.
+    fn near_victims(&self, a: Asn, victims: &[Asn]) -> Vec<Asn> {
+        victims
+            .iter()
+            .copied()
+            .filter(|v| {
+                self.adjacency.contains(&edge(a, *v))
+                    || self.shares_upstream(a, std::slice::from_ref(v))
+            })
+            .collect()
+    }
+
     fn adjacent(&self, a: Asn, victims: &[Asn]) -> bool {
         victims
             .iter()
@@ -711,11 +817,13 @@ impl HijackDetector {
             .iter()
             .any(|v| self.state.established_on_less_specific(prefix, *v, ts));
         let hijacker_on_covering = self.state.established_on_less_specific(prefix, origin, ts);
+        let seen_before = self.state.seen_before(prefix, origin);
         Class::Hit(Hit {
             victims,
             event_type,
             more_specific,
             hijacker_on_covering,
+            seen_before,
         })
     }
 
@@ -754,6 +862,7 @@ impl HijackDetector {
                 event_type: hijack_type::FORGED_ORIGIN,
                 more_specific,
                 hijacker_on_covering,
+                seen_before: false,
             },
         ))
     }
@@ -783,8 +892,90 @@ impl HijackDetector {
         self.warm = true;
         let n = self
             .state
-            .establish_visible(self.cfg.warmup_min_peers.max(1));
+            .establish_visible(self.cfg.warmup_min_peers.max(1), 0, ts);
         self.stats.warmup_established += n as u64;
+    }
+
+    /// Collector peers active at `ts` (see [`ACTIVE_PEER_SECS`]), counted
+    /// at most once a minute of message time.
+    fn active_peers(&mut self, ts: Timestamp) -> usize {
+        let (at, n) = self.active_peers;
+        if n == 0 || ts.secs_since(at) >= 60 || ts < at {
+            let n = self
+                .peer_seen
+                .values()
+                .filter(|t| ts.secs_since(**t) <= ACTIVE_PEER_SECS)
+                .count();
+            self.active_peers = (ts, n);
+        }
+        self.active_peers.1.max(1)
+    }
+
+    /// True when a live event of `hijacker` carries `prefix`.
+    fn live_hijack(&self, prefix: IpNet, hijacker: Asn) -> bool {
+        self.events
+            .values()
+            .any(|e| e.hijacker == hijacker && e.carriers.contains_key(&prefix))
+    }
+
+    /// Counts a bursting peer's classified announcement.
+    fn count_burst_class(&mut self, peer: PeerId, class: &Class) {
+        if let Some(b) = self.bursts.get_mut(&peer) {
+            match class {
+                Class::Hit(_) => b.hits = b.hits.saturating_add(1),
+                Class::Legit => b.legit = b.legit.saturating_add(1),
+                _ => {}
+            }
+        }
+    }
+
+    /// True when the peer's burst so far is mostly routes of established
+    /// origins (see [`RESYNC_MAX_NEW_SHARE`]).
+    fn mostly_known_burst(&self, peer: PeerId) -> bool {
+        self.bursts.get(&peer).is_some_and(|b| {
+            let total = f64::from(b.hits) + f64::from(b.legit);
+            total > 0.0 && f64::from(b.hits) <= RESYNC_MAX_NEW_SHARE * total
+        })
+    }
+
+    /// True while only a few peers burst at once (a re-send, not an
+    /// incident seen everywhere; see [`RESYNC_MAX_PEER_SHARE`]).
+    fn few_peers_bursting(&mut self, ts: Timestamp) -> bool {
+        let active = self.active_peers(ts);
+        let bursting = self.bursts.values().filter(|b| ts <= b.until).count();
+        let max = ((active as f64 * RESYNC_MAX_PEER_SHARE).floor() as usize).max(1);
+        bursting <= max
+    }
+
+    /// Counts `announced` prefixes from `peer` at `ts` and says whether the
+    /// peer is re-sending its table.
+    fn resyncing(&mut self, peer: PeerId, announced: usize, ts: Timestamp) -> bool {
+        if self.cfg.resync_min_prefixes == 0 {
+            return false;
+        }
+        let b = self.bursts.entry(peer).or_default();
+        if ts.secs_since(b.window_start) >= RESYNC_WINDOW_SECS || ts < b.window_start {
+            b.window_start = ts;
+            b.count = 0;
+            if ts > b.until {
+                b.hits = 0;
+                b.legit = 0;
+            }
+        }
+        b.count = b
+            .count
+            .saturating_add(u32::try_from(announced).unwrap_or(u32::MAX));
+        if b.count >= self.cfg.resync_min_prefixes {
+            b.until = ts.add_secs(RESYNC_TAIL_SECS);
+        }
+        ts <= b.until && b.until != Timestamp::default()
+    }
+
+    /// The hijacker's own established prefix that `prefix` is a typo of.
+    fn typo_of(&self, prefix: IpNet, hijacker: Asn, ts: Timestamp) -> Option<IpNet> {
+        typo::typo_of(&prefix, |c| {
+            self.state.established_origins(*c, ts).contains(&hijacker)
+        })
     }
 
     /// Removes (prefix, slot) from the event carrying it.
@@ -845,11 +1036,15 @@ impl HijackDetector {
             found = self.live_event_of(origin, forged, ts);
             if let Some(k) = found {
                 self.by_key.insert(key.clone(), k);
+                let near = self.near_victims(origin, &key.1);
                 let shared = self.shares_upstream(origin, &key.1);
                 let adjacent = self.adjacent(origin, &key.1);
                 if let Some(ev) = self.events.get_mut(&k) {
                     ev.shared_upstream |= shared;
                     ev.adjacent |= adjacent;
+                    ev.near_victims.extend(near);
+                    ev.near_victims.sort_unstable();
+                    ev.near_victims.dedup();
                     ev.victims.extend(key.1.iter().copied());
                     ev.victims.sort_unstable();
                     ev.victims.dedup();
@@ -876,8 +1071,10 @@ impl HijackDetector {
                         adjacent,
                     ),
                 );
+                let near = self.near_victims(origin, &key.1);
                 if let Some(e) = self.events.get_mut(&id) {
                     e.shared_upstream = shared_upstream;
+                    e.near_victims = near;
                 }
                 self.by_key.insert(key, id);
                 self.stats.candidates += 1;
@@ -885,7 +1082,12 @@ impl HijackDetector {
                 id
             }
         };
-        let total_peers = self.state.peer_count().max(1);
+        let total_peers = self.active_peers(ts);
+        let typo = self
+            .events
+            .get(&id)
+            .filter(|ev| !ev.carriers.contains_key(&prefix))
+            .and_then(|_| self.typo_of(prefix, origin, ts));
         let state = &self.state;
         let Some(ev) = self.events.get_mut(&id) else {
             return;
@@ -897,6 +1099,11 @@ impl HijackDetector {
         ev.dirty = true;
         if !ev.carriers.contains_key(&prefix) {
             t.grew = true;
+            ev.seen_before += u32::from(hit.seen_before);
+            if let Some(own) = typo {
+                ev.typo_of = ev.typo_of.or(Some((prefix, own)));
+                ev.typos += 1;
+            }
         }
         ev.more_specific |= hit.more_specific;
         ev.hijacker_on_covering |= hit.hijacker_on_covering;
@@ -946,6 +1153,7 @@ impl HijackDetector {
         let dps = &self.cfg.dps_asns;
         if let Some(e) = self.events.get_mut(&id) {
             let prefixes = e.prefixes();
+            let explained = 2 * e.near_victims.len() >= e.victims.len();
             let inputs = tags::TagInputs {
                 hijacker: e.hijacker,
                 victims: &e.victims,
@@ -953,8 +1161,14 @@ impl HijackDetector {
                 more_specific: e.more_specific,
                 hijacker_on_covering: e.hijacker_on_covering,
                 newcomer: e.newcomer,
-                adjacent: e.adjacent,
-                shared_upstream: e.shared_upstream,
+                // neighbourhood evidence must explain half of the victims,
+                // as relationship evidence must (tags::asrel_tag)
+                adjacent: e.adjacent && explained,
+                shared_upstream: e.shared_upstream && explained,
+                seen_before: 2 * e.seen_before as usize >= prefixes.len().max(1),
+                typo_of: e
+                    .typo_of
+                    .filter(|_| 2 * e.typos as usize >= prefixes.len().max(1)),
                 peak_share: e.peak_share,
                 dps_asns: dps,
             };
@@ -1096,7 +1310,21 @@ impl HijackDetector {
         if !self.warm || self.learning {
             return;
         }
-        match self.classify(prefix, origin, path, ts) {
+        let class = self.classify(prefix, origin, path, ts);
+        if self.resync_now {
+            self.count_burst_class(msg.peer, &class);
+        }
+        match class {
+            Class::Hit(_)
+                if self.resync_now
+                    && self.mostly_known_burst(msg.peer)
+                    && !self.live_hijack(prefix, origin)
+                    && self.few_peers_bursting(ts) =>
+            {
+                // a table re-send shows the peer's long-standing routes
+                self.state.establish(prefix, origin);
+                self.stats.resync_established += 1;
+            }
             Class::Hit(hit) => {
                 self.stats.hijack_announcements += 1;
                 self.attach(
@@ -1156,12 +1384,18 @@ impl Detector for HijackDetector {
         if self.start.is_none() {
             self.start = Some(msg.ts);
         }
+        self.peer_seen.insert(msg.peer, msg.ts);
         self.check_warmup(msg.ts);
         let mut touched: BTreeMap<u64, Touch> = BTreeMap::new();
         match &msg.event {
-            RouteEvent::PeerState { .. } => {
+            RouteEvent::PeerState { new, .. } => {
                 if msg.is_session_down() {
                     self.session_down(msg.peer, msg.ts, &mut touched);
+                }
+                if *new == crate::model::BGP_STATE_ESTABLISHED && self.cfg.resync_min_prefixes > 0 {
+                    // the table that follows is a re-send
+                    self.bursts.entry(msg.peer).or_default().until =
+                        msg.ts.add_secs(RESYNC_TAIL_SECS);
                 }
             }
             RouteEvent::Update {
@@ -1179,6 +1413,7 @@ impl Detector for HijackDetector {
                         touched.entry(id).or_default();
                     }
                 }
+                self.resync_now = !*from_rib && self.resyncing(msg.peer, announced.len(), msg.ts);
                 if let Some(attrs) = attrs {
                     if *from_rib {
                         self.stats.rib_entries += announced.len() as u64;
@@ -1226,11 +1461,17 @@ impl Detector for HijackDetector {
     fn end_learning(&mut self, now: Timestamp) {
         self.learning = false;
         self.now = self.now.max(now);
-        // As at the end of a timed warm-up: what is widely carried now is
-        // the baseline the judged data is compared with.
+        // As at the end of a timed warm-up, what is widely carried now is
+        // the baseline the judged data is compared with — but only what has
+        // been carried for half the warm-up (at most `learn_secs`): an
+        // incident that began shortly before the judged data is not learned.
+        let span = self.start.map_or(0, |s| {
+            u32::try_from(now.secs_since(s).max(0)).unwrap_or(u32::MAX)
+        });
+        let min_secs = (span / 2).min(self.cfg.learn_secs);
         let n = self
             .state
-            .establish_visible(self.cfg.warmup_min_peers.max(1));
+            .establish_visible(self.cfg.warmup_min_peers.max(1), min_secs, now);
         self.stats.warmup_established += n as u64;
     }
 

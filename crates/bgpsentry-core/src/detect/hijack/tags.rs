@@ -65,6 +65,15 @@ pub mod own {
     pub const ORIGINS_SHARE_UPSTREAM: (&str, i32) = ("origins_share_upstream", -2);
     /// One AS suddenly originates prefixes of several unrelated networks.
     pub const REORIGINATION: (&str, i32) = ("reorigination", 4);
+    /// The new origin was widely carried for (at least half of) these
+    /// prefixes before — by three or more route slots, for two minutes or on
+    /// two occasions — and went away: a recurring failover or maintenance
+    /// origin, not a stranger.
+    pub const ORIGIN_SEEN_BEFORE: (&str, i32) = ("origin_seen_before", -3);
+    /// The prefix is a keyboard slip away from one the new origin already
+    /// announces (same length, one octet within two keystrokes): a typo'd
+    /// prefix, a misconfiguration that takes the victim's space.
+    pub const TYPO_OF_OWN_PREFIX: (&str, i32) = ("typo_of_own_prefix", 4);
     /// At its peak, at least half of the collector peers carried it.
     pub const HIGH_VISIBILITY: (&str, i32) = ("high_visibility", 2);
     /// At its peak, under a tenth of the collector peers carried it.
@@ -112,6 +121,11 @@ pub struct TagInputs<'a> {
     pub adjacent: bool,
     /// Hijacker and a victim were seen behind a common upstream.
     pub shared_upstream: bool,
+    /// The hijacker was a past origin of at least half of the prefixes.
+    pub seen_before: bool,
+    /// A hijacked prefix and the hijacker's own prefix it is a typo of, when
+    /// at least half of the prefixes are such typos.
+    pub typo_of: Option<(IpNet, IpNet)>,
     /// Peak share of collector peers carrying the event (0..=1).
     pub peak_share: f64,
     /// Known DDoS-protection ASNs.
@@ -301,6 +315,14 @@ pub fn compute(ev: &Evidence, i: &TagInputs<'_>) -> Vec<Tag> {
         .count();
     if rel.is_none() && !i.hijacker_on_covering && unrelated_victims >= REORIGINATION_MIN_VICTIMS {
         push(&mut out, own::REORIGINATION);
+    }
+    // a typo takes a stranger's space: not when the space is the new
+    // origin's own covering block
+    if i.typo_of.is_some() && !i.hijacker_on_covering {
+        push(&mut out, own::TYPO_OF_OWN_PREFIX);
+    }
+    if i.seen_before {
+        push(&mut out, own::ORIGIN_SEEN_BEFORE);
     }
     if i.peak_share >= HIGH_VISIBILITY_SHARE {
         push(&mut out, own::HIGH_VISIBILITY);
