@@ -285,11 +285,14 @@ pub fn record_context(
     Ok(())
 }
 
-/// Feeds changes to the store and the alerter.
+/// Feeds changes to the store and, under the store's ids, the alerter.
 struct Outputs {
     store: StoreSink,
     alerts: Option<crate::alert::sink::AlertSink>,
     events: u64,
+    /// A fresh start (no usable checkpoint): at the first idle moment after
+    /// the `mrt` replay, end the stored ongoing events it did not continue.
+    close_orphans: bool,
 }
 
 impl ChangeSink for Outputs {
@@ -297,15 +300,27 @@ impl ChangeSink for Outputs {
         if change.kind == bgpsentry_core::model::ChangeKind::Opened {
             self.events += 1;
         }
-        self.store.change(change);
+        // The alerter keys deliveries by event id: it must see the store's.
+        let Some(stored) = self.store.record(change) else {
+            return;
+        };
         if let Some(a) = self.alerts.as_mut() {
-            a.change(change);
+            a.change(&stored);
         }
     }
 
     fn idle(&mut self) {
         if let Err(e) = self.store.flush() {
             tracing::error!(error = %e, "writing events to the store failed");
+        }
+        if std::mem::take(&mut self.close_orphans) {
+            match self.store.close_unclaimed() {
+                Ok(0) => {}
+                Ok(n) => println!(
+                    "store: {n} event(s) left ongoing by an earlier run, not continued by this fresh start, ended at their last message"
+                ),
+                Err(e) => tracing::error!(error = %e, "ending events of an earlier run failed"),
+            }
         }
     }
 }
@@ -466,6 +481,25 @@ impl Checkpointer {
         }
     }
 
+    /// Refuses a checkpoint path that can never be written: a directory or
+    /// another non-file there would make every checkpoint fail.
+    fn check_path(&self) -> anyhow::Result<()> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => anyhow::bail!(
+                "checkpoint path {} is a directory; set [checkpoint] path to a file",
+                path.display()
+            ),
+            Ok(m) if !m.is_file() => anyhow::bail!(
+                "checkpoint path {} is not a regular file; set [checkpoint] path to a file",
+                path.display()
+            ),
+            _ => Ok(()),
+        }
+    }
+
     /// Reads the checkpoint if there is a usable one; a missing file is
     /// `None` silently, an unusable one `None` with a warning that names the
     /// file and what is wrong (the daemon then starts fresh).
@@ -484,9 +518,12 @@ impl Checkpointer {
         };
         let size = f.metadata().map(|m| m.len()).unwrap_or(0);
         let started = std::time::Instant::now();
-        match bgpsentry_core::detect::checkpoint::read::<_, CheckpointBody<RoutingState>>(
+        // A gzip bomb is refused before it costs memory.
+        let limit = bgpsentry_core::detect::checkpoint::decompressed_limit(size);
+        match bgpsentry_core::detect::checkpoint::read_limited::<_, CheckpointBody<RoutingState>>(
             f,
             &self.fingerprint,
+            limit,
         ) {
             Ok((header, body)) => {
                 println!(
@@ -909,6 +946,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         &db,
         crate::detectors::fingerprint(&detect_args),
     );
+    checkpoints.check_path()?;
     let mut code = crate::run::EXIT_COMPLETE;
     let live = !cfg.source.is_empty() && !args.exit_after_replay;
     let restored = if !cfg.mrt.is_empty() || live {
@@ -916,6 +954,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     } else {
         None
     };
+    // No detector state from before: what the store holds as ongoing is
+    // either replayed again (same natural key, same row) or ended.
+    let mut fresh = restored.is_none();
     // MRT inputs a restored state has already seen are not replayed again.
     let mut mrt = cfg.mrt.clone();
     if let Some(r) = &restored {
@@ -979,6 +1020,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
                         .map(|p| p.display().to_string())
                         .unwrap_or_default();
                     tracing::warn!("checkpoint {path} not used, starting fresh: {e:#}");
+                    fresh = true;
                     checkpoints.replayed.clear();
                     set = crate::detectors::build_set(&detect_args, evidence.clone())?;
                     peers = PeerTable::new();
@@ -994,6 +1036,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
             store: StoreSink::new(store, 0),
             alerts: alerter.as_ref().map(Alerter::sink),
             events: 0,
+            close_orphans: fresh,
         };
         let events = {
             let mut sink = DetectSink::new(
@@ -1031,6 +1074,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
                     // A long replay is not redone if the live phase crashes.
                     sink.idle();
                     checkpoints.write(&set.borrow(), &peers);
+                } else if fresh {
+                    // Ends what an earlier run left ongoing before live
+                    // changes arrive.
+                    sink.idle();
                 }
                 let notifier = match (&alerter, cfg.blind_alerts.enabled) {
                     (Some(a), true) => Some(a.source_notifier()),
@@ -1050,6 +1097,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
             let (events, _changes) = sink.finish();
             events
         };
+        outputs.idle();
+        let events: Vec<Event> = events.iter().map(|e| outputs.store.stored(e)).collect();
         let (mut store, committed) = outputs.store.finish().context("writing events")?;
         // After the store has everything the state says was reported.
         checkpoints.write(&set.borrow(), &peers);

@@ -545,6 +545,12 @@ pub fn run_replay(args: &ReplayArgs, evidence: Evidence) -> anyhow::Result<i32> 
         (None, None) => read_all(&read, &mut sink)?,
     };
     let (events, changes) = sink.finish();
+    // Reported under the ids the store gave them.
+    let events: Vec<Event> = match &store_sink {
+        Some(s) => events.iter().map(|e| s.stored(e)).collect(),
+        None => events,
+    };
+    let stored_ids = store_sink.as_ref().map(|s| s.id_counts());
     // Wall time of the whole command, both passes included.
     let mut summary = summary;
     summary.elapsed_secs = started.elapsed().as_secs_f64();
@@ -563,11 +569,18 @@ pub fn run_replay(args: &ReplayArgs, evidence: Evidence) -> anyhow::Result<i32> 
         if let Some(o) = v.as_object_mut() {
             o.insert("events".into(), events.len().into());
             o.insert("event_changes".into(), changes.into());
+            if let Some((existing, new)) = stored_ids {
+                o.insert("events_already_stored".into(), existing.into());
+                o.insert("events_newly_stored".into(), new.into());
+            }
         }
         println!("{}", serde_json::to_string(&v)?);
     } else {
         print_table(&events);
         println!("events          {} ({} changes)", events.len(), changes);
+        if let Some((existing, new)) = stored_ids {
+            println!("stored          {new} new, {existing} already in the store (same event)");
+        }
         crate::replay::print_summary(&summary);
     }
     Ok(crate::run::exit_code(summary.status))

@@ -460,3 +460,182 @@ fn truncated_checkpoint_warns_and_starts_fresh() {
         "the new checkpoint is good: {again}"
     );
 }
+
+/// Replaces the checkpoint with something unusable.
+fn spoil_checkpoint(dir: &Path) {
+    std::fs::write(dir.join("events.sqlite.checkpoint"), b"not a checkpoint").expect("spoil");
+}
+
+/// (kind, id) of the events the daemon's last output lists as ongoing.
+fn reported_ongoing(stdout: &str) -> Vec<(String, i64)> {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with("  ") && l.trim_end().ends_with("ongoing"))
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            Some((w.next()?.to_string(), w.next()?.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn unusable_checkpoint_replays_into_the_same_events_and_alerts_once() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let files = window();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let asrel = asrel(tmp.path());
+    let rx = rt.block_on(Receiver::start());
+    let cfg = config(tmp.path(), &asrel, &rx.url("/hook"), None);
+    let db = tmp.path().join("events.sqlite");
+    mrt_run(&cfg, &files[..3]);
+    settle(&rx);
+    let first = stored_events(&db);
+    assert!(
+        first.values().any(|v| v.contains("finished=0")),
+        "events are ongoing at the end of the first run"
+    );
+    assert_one_new_alert_each(&rx, &first);
+
+    // The checkpoint is lost: the same inputs are replayed from scratch
+    // and find their events again, under the same ids, alerted once.
+    spoil_checkpoint(tmp.path());
+    let out = mrt_run(&cfg, &files[..3]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not used, starting fresh"), "{stderr}");
+    settle(&rx);
+    let second = stored_events(&db);
+    assert_same_events(&first, &second);
+    assert_one_new_alert_each(&rx, &second);
+
+    // Lost again, and the daemon now replays less: what it does not
+    // continue is ended, nothing is duplicated, nothing alerted twice.
+    spoil_checkpoint(tmp.path());
+    let out = mrt_run(&cfg, &files[..2]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("not continued by this fresh start, ended at their last message"),
+        "{stdout}"
+    );
+    settle(&rx);
+    let third = stored_events(&db);
+    let first_keys: Vec<_> = first.keys().collect();
+    let third_keys: Vec<_> = third.keys().collect();
+    assert_eq!(first_keys, third_keys, "no event added or lost");
+    let ongoing: Vec<(String, i64)> = third
+        .iter()
+        .filter(|(_, v)| v.contains("finished=0"))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let mut reported = reported_ongoing(&stdout);
+    reported.sort();
+    assert_eq!(
+        ongoing, reported,
+        "ongoing in the store = ongoing in this run"
+    );
+    assert_one_new_alert_each(&rx, &third);
+    let c = rusqlite::Connection::open(&db).expect("open");
+    let twice: i64 = c
+        .query_row(
+            "SELECT count(*) FROM (SELECT 1 FROM event_changes WHERE change = 'opened'
+             GROUP BY kind, event_id HAVING count(*) > 1)",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(twice, 0, "no event opened twice");
+}
+
+/// A config without baseline or evidence, for quick start-up checks.
+fn bare_config(dir: &Path, checkpoint: &Path) -> PathBuf {
+    let path = dir.join("bare.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "db = \"{}\"\nlisten = \"127.0.0.1:0\"\n[checkpoint]\npath = \"{}\"\n",
+            dir.join("bare.sqlite").display(),
+            checkpoint.display()
+        ),
+    )
+    .expect("config");
+    path
+}
+
+#[test]
+fn a_directory_at_the_checkpoint_path_fails_naming_it() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ck = tmp.path().join("ck-dir");
+    std::fs::create_dir(&ck).expect("mkdir");
+    let cfg = bare_config(tmp.path(), &ck);
+    let out = Command::new(BIN)
+        .args(["run", "--exit-after-replay", "-c"])
+        .arg(&cfg)
+        .arg("--mrt")
+        .arg(&window()[0])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("checkpoint path {} is a directory", ck.display())),
+        "{stderr}"
+    );
+}
+
+/// Peak resident memory of a process, from /proc (kB).
+fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn a_gzip_bomb_checkpoint_is_refused_with_bounded_memory() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ck = tmp.path().join("bomb.checkpoint");
+    // 1 GiB of zeros in about 1 MB of gzip.
+    let st = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "head -c 1073741824 /dev/zero | gzip -9 -c > '{}'",
+            ck.display()
+        ))
+        .status()
+        .expect("gzip");
+    assert!(st.success());
+    let size = std::fs::metadata(&ck).expect("bomb").len();
+    assert!(size < 2 << 20, "{size}");
+    let cfg = bare_config(tmp.path(), &ck);
+    let child = Command::new(BIN)
+        .args(["run", "--exit-after-replay", "-c"])
+        .arg(&cfg)
+        .arg("--mrt")
+        .arg(&window()[0])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run");
+    let pid = child.id();
+    let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let p = peak.clone();
+    let watcher = std::thread::spawn(move || {
+        while let Some(kb) = peak_rss_kb(pid) {
+            p.fetch_max(kb, std::sync::atomic::Ordering::Relaxed);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let out = child.wait_with_output().expect("output");
+    let _ = watcher.join();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("decompresses to more than") && stderr.contains("starting fresh"),
+        "{stderr}"
+    );
+    let peak_mb = peak.load(std::sync::atomic::Ordering::Relaxed) / 1024;
+    println!("peak RSS with a {size}-byte gzip bomb as checkpoint: {peak_mb} MB");
+    assert!(peak_mb < 300, "peak RSS {peak_mb} MB");
+}

@@ -162,3 +162,64 @@ fn sink_batches_and_retention() {
     store.integrity_check().expect("integrity");
     let _ = Asn(0);
 }
+
+#[test]
+fn a_version_2_store_upgrades_and_keeps_its_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("v2.sqlite");
+    let mut rng = Rng::new(3);
+    let t0 = Timestamp::from_secs(1_700_000_000);
+    let e = synth::hijack(&mut rng, 7, t0);
+    let opened = EventChange {
+        ts: t0,
+        kind: ChangeKind::Opened,
+        event: Event::Hijack(e.clone()),
+    };
+    {
+        let mut store = Store::open(&path).expect("open");
+        store
+            .apply_batch(std::slice::from_ref(&opened))
+            .expect("apply");
+        // Back to what version 2 wrote, with the history row written twice
+        // (as a re-run used to).
+        store
+            .connection()
+            .execute_batch(
+                "DROP INDEX event_changes_key; DROP INDEX hijacks_nkey; DROP INDEX leaks_nkey;
+                 ALTER TABLE hijacks DROP COLUMN nkey; ALTER TABLE leaks DROP COLUMN nkey;
+                 ALTER TABLE event_changes DROP COLUMN dup;
+                 INSERT INTO event_changes(kind, event_id, ts, change, confidence, prefix_count,
+                   peer_count, finished, msgs, ongoing)
+                   SELECT kind, event_id, ts, change, confidence, prefix_count, peer_count,
+                   finished, msgs, ongoing FROM event_changes;
+                 PRAGMA user_version = 2;",
+            )
+            .expect("downgrade");
+    }
+    let mut store = Store::open(&path).expect("upgrade");
+    let c = store.connection();
+    let v: i64 = c
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("v");
+    assert_eq!(v, SCHEMA_VERSION);
+    let nkey: String = c
+        .query_row("SELECT nkey FROM hijacks WHERE id = 7", [], |r| r.get(0))
+        .expect("nkey");
+    assert_eq!(nkey, bgpsentry::store::ids::hijack_key(&e));
+    let dups: Vec<i64> = c
+        .prepare("SELECT dup FROM event_changes ORDER BY seq")
+        .expect("q")
+        .query_map([], |r| r.get(0))
+        .expect("rows")
+        .map(|r| r.expect("row"))
+        .collect();
+    assert_eq!(dups, [0, 1], "both rows kept, numbered");
+    // Writing the change again now rewrites its row.
+    store.apply_batch(&[opened]).expect("again");
+    let n: i64 = store
+        .connection()
+        .query_row("SELECT count(*) FROM event_changes", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(n, 2);
+    store.integrity_check().expect("integrity");
+}

@@ -88,6 +88,17 @@ pub enum CheckpointError {
         /// This process's.
         expected: String,
     },
+    /// Decompresses to more than the reader allows (a gzip bomb, or a
+    /// checkpoint far larger than its file suggests).
+    #[error(
+        "checkpoint decompresses to more than {limit} bytes (from {compressed} compressed bytes read); refused"
+    )]
+    TooLarge {
+        /// The bound on decompressed bytes.
+        limit: u64,
+        /// Compressed bytes consumed when the bound was hit.
+        compressed: u64,
+    },
     /// Damaged: truncated, failed its CRC, or not the expected JSON.
     #[error(
         "checkpoint is corrupt or truncated near compressed byte {compressed_offset} ({part}{}): {message}",
@@ -159,10 +170,30 @@ impl<R: Read> Read for Counting<R> {
 /// before decoding the body, and the whole gzip stream (CRC, length) to
 /// its end. The stream is decompressed into memory first (transiently
 /// about 6 bytes per byte of checkpoint): parsing from a slice is several
-/// times faster than from a reader.
+/// times faster than from a reader. Unbounded: for files from anywhere use
+/// [`read_limited`].
 pub fn read<R: Read, T: DeserializeOwned>(
     r: R,
     fingerprint: &str,
+) -> Result<(Header, T), CheckpointError> {
+    read_limited(r, fingerprint, u64::MAX)
+}
+
+/// The decompressed size [`read_limited`] allows for a checkpoint file of
+/// `compressed` bytes: 64 times the file (real checkpoints inflate about
+/// 6 times) and at least 64 MiB, so a gzip bomb is refused long before it
+/// costs memory.
+pub fn decompressed_limit(compressed: u64) -> u64 {
+    compressed.saturating_mul(64).max(64 << 20)
+}
+
+/// [`read`], refusing ([`CheckpointError::TooLarge`]) once more than
+/// `max_json` bytes have been decompressed; memory stays below about
+/// `max_json` (plus the decoded state).
+pub fn read_limited<R: Read, T: DeserializeOwned>(
+    r: R,
+    fingerprint: &str,
+    max_json: u64,
 ) -> Result<(Header, T), CheckpointError> {
     let n = Rc::new(Cell::new(0u64));
     let mut gz = flate2::read::GzDecoder::new(BufReader::with_capacity(
@@ -173,7 +204,16 @@ pub fn read<R: Read, T: DeserializeOwned>(
         },
     ));
     let mut json = Vec::new();
-    let damaged = gz.read_to_end(&mut json).err();
+    let damaged = (&mut gz)
+        .take(max_json.saturating_add(1))
+        .read_to_end(&mut json)
+        .err();
+    if json.len() as u64 > max_json {
+        return Err(CheckpointError::TooLarge {
+            limit: max_json,
+            compressed: n.get(),
+        });
+    }
     let corrupt = |part: &'static str, e: serde_json::Error| CheckpointError::Corrupt {
         compressed_offset: n.get(),
         part,
@@ -251,9 +291,27 @@ mod tests {
             let e = read::<_, Body>(&bytes[..cut], "fp").expect_err("truncated");
             assert!(matches!(e, CheckpointError::Corrupt { .. }), "{cut}: {e}");
         }
+        let e = read_limited::<_, Body>(&bytes[..], "fp", 1000).expect_err("bounded");
+        assert!(
+            matches!(e, CheckpointError::TooLarge { limit: 1000, .. }),
+            "{e}"
+        );
         let mut flipped = bytes.clone();
         let mid = flipped.len() / 2;
         flipped[mid] ^= 0x55;
         assert!(read::<_, Body>(&flipped[..], "fp").is_err());
+    }
+
+    #[test]
+    fn a_gzip_bomb_is_refused_at_the_bound() {
+        // 16 MiB of zeros compress to about 16 KiB: far past 64x.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&vec![b' '; 16 << 20]).expect("compress");
+        let bomb = gz.finish().expect("finish");
+        let limit = 64 * bomb.len() as u64;
+        let e = read_limited::<_, Body>(&bomb[..], "fp", limit).expect_err("bomb");
+        assert!(matches!(e, CheckpointError::TooLarge { .. }), "{e}");
+        assert_eq!(decompressed_limit(1 << 20), 64 << 20);
+        assert_eq!(decompressed_limit(1 << 30), 64 << 30);
     }
 }

@@ -12,6 +12,7 @@
 //! All SQL is parameterised; filter values never become SQL text.
 
 mod error;
+pub mod ids;
 mod pool;
 mod query;
 mod read;

@@ -15,6 +15,10 @@
 //! * `event_changes`: the history of every event (v2: with the announcement
 //!   count and carried prefixes after each change, for the dashboard).
 //! * `asn_info`, `meta`.
+//! * v3: `hijacks.nkey`, `leaks.nkey`, the natural key that finds an event
+//!   again in a later run (`ids.rs`), and `event_changes.dup`: a change is
+//!   identified by (kind, event, time, change, announcements, dup), unique,
+//!   so writing the same history again updates rows instead of adding them.
 
 use rusqlite::Connection;
 
@@ -126,7 +130,36 @@ CREATE TABLE asn_info (
 ALTER TABLE event_changes ADD COLUMN msgs INTEGER;
 ALTER TABLE event_changes ADD COLUMN ongoing INTEGER;
 "#,
+    // 3: natural keys of events, and a unique key of every history row
+    // (`dup` numbered, the unique index created, in `after_sql`)
+    r#"
+ALTER TABLE hijacks ADD COLUMN nkey TEXT;
+ALTER TABLE leaks ADD COLUMN nkey TEXT;
+CREATE INDEX hijacks_nkey ON hijacks(nkey) WHERE nkey IS NOT NULL;
+CREATE INDEX leaks_nkey ON leaks(nkey) WHERE nkey IS NOT NULL;
+ALTER TABLE event_changes ADD COLUMN dup INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
+
+/// What a migration does beyond its SQL, in the same transaction.
+fn after_sql(version: i64, tx: &rusqlite::Transaction<'_>) -> Result<()> {
+    if version == 3 {
+        let keyed = super::ids::backfill(tx)?;
+        // Rows already identical (e.g. a history written twice by a re-run
+        // before this version) are kept, numbered in their order.
+        tx.execute_batch(
+            "UPDATE event_changes SET dup = d.rn - 1
+             FROM (SELECT seq, ROW_NUMBER() OVER (
+                     PARTITION BY kind, event_id, ts, change, msgs ORDER BY seq) AS rn
+                   FROM event_changes) AS d
+             WHERE event_changes.seq = d.seq AND d.rn > 1;
+             CREATE UNIQUE INDEX event_changes_key
+                 ON event_changes(kind, event_id, ts, change, msgs, dup);",
+        )?;
+        tracing::info!(events = keyed, "natural keys of stored events filled in");
+    }
+    Ok(())
+}
 
 /// The schema version this binary writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -158,6 +191,7 @@ pub fn migrate(conn: &mut Connection) -> Result<i64> {
         let version = i as i64 + 1;
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
+        after_sql(version, &tx)?;
         tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
         tracing::info!(version, "applied store migration");

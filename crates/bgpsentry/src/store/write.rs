@@ -10,6 +10,7 @@ use rusqlite::{Transaction, params};
 
 use super::Store;
 use super::error::Result;
+use super::ids::{DupCounter, hijack_key, leak_key};
 use super::rows::{
     KIND_HIJACK, KIND_LEAK, PrefixKey, ROLE_HIJACKER, ROLE_LEAKER, ROLE_ORIGIN, ROLE_SEGMENT,
     ROLE_VICTIM, country_key, hijack_docs, leak_docs, sql_id,
@@ -27,11 +28,26 @@ impl Store {
 
     /// Applies a batch of changes in one transaction: all or nothing. The
     /// latest state of each event replaces the stored one and every change
-    /// is appended to the event's history.
+    /// is added to the event's history, or rewrites the history row it
+    /// equals (same event, time, change and announcement count: the same
+    /// change written again), so applying the same changes twice leaves
+    /// the same rows. Ids are taken as given (see [`StoreSink`] for
+    /// detector events).
+    ///
+    /// [`StoreSink`]: super::StoreSink
     pub fn apply_batch(&mut self, changes: &[EventChange]) -> Result<()> {
+        let mut dups = DupCounter::default();
+        let keyed: Vec<(EventChange, u32)> =
+            changes.iter().map(|c| (c.clone(), dups.next(c))).collect();
+        self.apply_numbered(&keyed)
+    }
+
+    /// [`Store::apply_batch`] with each change's `dup` number given (the
+    /// how-many-th identical change of its run it is).
+    pub fn apply_numbered(&mut self, changes: &[(EventChange, u32)]) -> Result<()> {
         let tx = self.conn.transaction()?;
-        for c in changes {
-            write_change(&tx, c)?;
+        for (c, dup) in changes {
+            write_change(&tx, c, *dup)?;
         }
         tx.commit()?;
         Ok(())
@@ -98,7 +114,7 @@ impl Store {
     }
 }
 
-fn write_change(tx: &Transaction<'_>, c: &EventChange) -> Result<()> {
+fn write_change(tx: &Transaction<'_>, c: &EventChange, dup: u32) -> Result<()> {
     match &c.event {
         Event::Hijack(e) => write_hijack(tx, c.ts, e)?,
         Event::Leak(e) => write_leak(tx, c.ts, e)?,
@@ -126,7 +142,12 @@ fn write_change(tx: &Transaction<'_>, c: &EventChange) -> Result<()> {
     let msgs = i64::try_from(msgs).unwrap_or(i64::MAX);
     let mut st = tx.prepare_cached(
         "INSERT INTO event_changes(kind, event_id, ts, change, confidence, prefix_count,
-         peer_count, finished, msgs, ongoing) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         peer_count, finished, msgs, ongoing, dup)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT(kind, event_id, ts, change, msgs, dup) DO UPDATE SET
+         confidence = excluded.confidence, prefix_count = excluded.prefix_count,
+         peer_count = excluded.peer_count, finished = excluded.finished,
+         ongoing = excluded.ongoing",
     )?;
     st.execute(params![
         kind,
@@ -138,7 +159,8 @@ fn write_change(tx: &Transaction<'_>, c: &EventChange) -> Result<()> {
         peers,
         c.event.finished(),
         msgs,
-        ongoing
+        ongoing,
+        dup
     ])?;
     Ok(())
 }
@@ -157,12 +179,12 @@ fn write_hijack(tx: &Transaction<'_>, ts: Timestamp, e: &HijackEvent) -> Result<
     let id = sql_id(e.id)?;
     let (list, extra) = hijack_docs(e)?;
     tx.prepare_cached(
-        "INSERT INTO hijacks(id, confidence, min_ts, max_ts, hijacker_asn, finished, updated_ts)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO hijacks(id, confidence, min_ts, max_ts, hijacker_asn, finished, updated_ts,
+         nkey) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT(id) DO UPDATE SET confidence = excluded.confidence,
          min_ts = excluded.min_ts, max_ts = excluded.max_ts,
          hijacker_asn = excluded.hijacker_asn, finished = excluded.finished,
-         updated_ts = excluded.updated_ts",
+         updated_ts = excluded.updated_ts, nkey = excluded.nkey",
     )?
     .execute(params![
         id,
@@ -171,7 +193,8 @@ fn write_hijack(tx: &Transaction<'_>, ts: Timestamp, e: &HijackEvent) -> Result<
         e.max_hijack_ts.0,
         i64::from(e.hijacker_asn.0),
         e.finished,
-        ts.0
+        ts.0,
+        hijack_key(e)
     ])?;
     tx.prepare_cached(
         "INSERT OR REPLACE INTO hijack_docs(id, list_json, extra_json) VALUES (?1, ?2, ?3)",
@@ -189,12 +212,13 @@ fn write_leak(tx: &Transaction<'_>, ts: Timestamp, e: &LeakEvent) -> Result<()> 
     let (list, extra) = leak_docs(e)?;
     tx.prepare_cached(
         "INSERT INTO leaks(id, leak_asn, min_ts, max_ts, leak_count, peer_count, prefix_count,
-         origin_count, finished, updated_ts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         origin_count, finished, updated_ts, nkey)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT(id) DO UPDATE SET leak_asn = excluded.leak_asn, min_ts = excluded.min_ts,
          max_ts = excluded.max_ts, leak_count = excluded.leak_count,
          peer_count = excluded.peer_count, prefix_count = excluded.prefix_count,
          origin_count = excluded.origin_count, finished = excluded.finished,
-         updated_ts = excluded.updated_ts",
+         updated_ts = excluded.updated_ts, nkey = excluded.nkey",
     )?
     .execute(params![
         id,
@@ -206,7 +230,8 @@ fn write_leak(tx: &Transaction<'_>, ts: Timestamp, e: &LeakEvent) -> Result<()> 
         e.prefix_count,
         e.origin_count,
         e.finished,
-        ts.0
+        ts.0,
+        leak_key(e)
     ])?;
     tx.prepare_cached(
         "INSERT OR REPLACE INTO leak_docs(id, list_json, extra_json) VALUES (?1, ?2, ?3)",
