@@ -8,6 +8,15 @@
 //! next plausible header (one that is followed by another plausible header,
 //! or by the exact end of the stream) instead of giving up on the file.
 //!
+//! A header's length is trusted only when what it points to makes sense:
+//! at `offset + 12 + length` there must be another plausible header (known
+//! type, sane length, a timestamp within a day) or the exact end of the
+//! stream. Otherwise the length is damage ([`DamageKind::BadLength`]): the
+//! record is skipped and the reader resynchronises on the next record, so a
+//! corrupted length costs that one record, not the megabytes it announces.
+//! A length running past the end of the stream is a truncation, unless the
+//! bytes it would swallow hold a plausible chain of records.
+//!
 //! Record bodies are not decoded here (see [`super::decode`]); the reader
 //! hands out [`RawMrtRecord`]s so decoding can happen on another thread.
 
@@ -27,6 +36,8 @@ const MAX_RESYNC_LEN: u32 = 1024 * 1024;
 /// While resynchronising, a header's timestamp must be this close to the last
 /// good one (seconds), when there was one.
 const RESYNC_TS_WINDOW: i64 = 86_400;
+/// Timestamps a real header may carry: 1995-01-01 .. 2100-01-01.
+const PLAUSIBLE_TS: std::ops::Range<u32> = 788_918_400..4_102_444_800;
 
 /// One framed record and where it started in the decompressed stream.
 #[derive(Debug, Clone)]
@@ -46,6 +57,17 @@ pub enum DamageKind {
         expected: u64,
         /// Bytes actually present.
         got: u64,
+    },
+    /// A record's length does not lead to another record: the record was
+    /// skipped and the reader resynchronised on the next plausible header.
+    BadLength {
+        /// The body length its header announced.
+        announced: u32,
+        /// Bytes skipped (the damaged record and anything up to the next
+        /// record).
+        skipped: u64,
+        /// True when a plausible record followed; false when the stream ended.
+        resynced: bool,
     },
     /// Bytes that are not MRT were skipped.
     Garbage {
@@ -71,6 +93,7 @@ impl DamageKind {
         match self {
             DamageKind::Truncated { .. } => "truncated record".into(),
             DamageKind::Garbage { .. } => "garbage bytes skipped".into(),
+            DamageKind::BadLength { .. } => "record with an implausible length skipped".into(),
             DamageKind::Undecodable(m) => format!("undecodable record: {}", first_words(m)),
             DamageKind::Unsupported(m) => format!("unsupported: {m}"),
             DamageKind::Io(m) => format!("read error: {}", first_words(m)),
@@ -84,6 +107,9 @@ impl DamageKind {
             || matches!(
                 self,
                 DamageKind::Garbage {
+                    resynced: false,
+                    ..
+                } | DamageKind::BadLength {
                     resynced: false,
                     ..
                 }
@@ -118,6 +144,22 @@ impl fmt::Display for DamageKind {
                 resynced: false,
             } => {
                 write!(f, "{skipped} bytes of garbage up to the end of the stream")
+            }
+            DamageKind::BadLength {
+                announced,
+                skipped,
+                resynced,
+            } => {
+                write!(
+                    f,
+                    "record header announces a {announced}-byte body but no MRT record follows it: \
+                     skipped 1 record ({skipped} bytes), "
+                )?;
+                f.write_str(if *resynced {
+                    "resynchronised on the next record"
+                } else {
+                    "nothing readable up to the end of the stream"
+                })
             }
             DamageKind::Undecodable(m) => write!(f, "record does not decode: {m}"),
             DamageKind::Unsupported(m) => write!(f, "unsupported record: {m}"),
@@ -338,8 +380,25 @@ impl<R: Read> RecordReader<R> {
         }
         match self.last_ts {
             Some(last) => (i64::from(h.ts) - i64::from(last)).abs() <= RESYNC_TS_WINDOW,
-            // 1995-01-01 .. 2100-01-01
-            None => (788_918_400..4_102_444_800).contains(&h.ts),
+            None => PLAUSIBLE_TS.contains(&h.ts),
+        }
+    }
+
+    /// True when `at` bytes ahead sits a plausible header followed by another
+    /// plausible header (or by the exact end of the stream).
+    fn chained(&mut self, at: usize) -> bool {
+        if !self.plausible_resync(at) {
+            return false;
+        }
+        let Some(h) = HeaderView::parse(self.src.peek_at(at, 12)) else {
+            return false;
+        };
+        let next = at + 12 + h.len as usize;
+        if self.src.peek_at(next, 1).is_empty() {
+            // The record must be complete to end the stream exactly.
+            self.src.peek_at(next - 1, 1).len() == 1
+        } else {
+            self.plausible_resync(next)
         }
     }
 
@@ -359,20 +418,7 @@ impl<R: Read> RecordReader<R> {
                     },
                 };
             }
-            if !self.plausible_resync(0) {
-                continue;
-            }
-            let Some(h) = HeaderView::parse(self.src.peek(12)) else {
-                continue;
-            };
-            let next = 12 + h.len as usize;
-            let follows_ok = if self.src.peek_at(next, 1).is_empty() {
-                // The record must be complete to end the stream exactly.
-                self.src.peek_at(next - 1, 1).len() == 1
-            } else {
-                self.plausible_resync(next)
-            };
-            if follows_ok {
+            if self.chained(0) {
                 return Damage {
                     offset: start,
                     kind: DamageKind::Garbage {
@@ -383,6 +429,65 @@ impl<R: Read> RecordReader<R> {
             }
         }
     }
+
+    /// Whether the header `h` at the current position is followed by what its
+    /// length promises.
+    fn follows(&mut self, h: &HeaderView) -> Follows {
+        let next = 12 + h.len as usize;
+        let after = self.src.peek_at(next, 12);
+        if after.is_empty() {
+            return if self.src.peek_at(next - 1, 1).len() == 1 {
+                Follows::Ok
+            } else {
+                Follows::PastEnd
+            };
+        }
+        // A header cut by the end of the stream is reported as such next.
+        let Some(n) = HeaderView::parse(after) else {
+            return Follows::Ok;
+        };
+        // Files concatenated across days are fine: a timestamp far from this
+        // record's must still be a real date. Type 0 (the deprecated NULL) is
+        // what a run of zero bytes looks like.
+        let ts_ok = (i64::from(n.ts) - i64::from(h.ts)).abs() <= RESYNC_TS_WINDOW
+            || PLAUSIBLE_TS.contains(&n.ts);
+        let plausible = n.etype != 0
+            && n.len <= MAX_RECORD_LEN
+            && (n.is_supported() || n.is_other_mrt())
+            && ts_ok;
+        if plausible {
+            Follows::Ok
+        } else {
+            Follows::Implausible
+        }
+    }
+
+    /// Skips a record whose length is damage and resynchronises.
+    fn skip_bad_length(&mut self, offset: u64, announced: u32) -> Damage {
+        let d = self.resync(offset);
+        let kind = match d.kind {
+            DamageKind::Garbage { skipped, resynced } => DamageKind::BadLength {
+                announced,
+                skipped,
+                resynced,
+            },
+            k => k,
+        };
+        if kind.is_fatal() {
+            self.done = true;
+        }
+        Damage { offset, kind }
+    }
+}
+
+/// What a header's length leads to.
+enum Follows {
+    /// Another plausible header, or the exact end of the stream.
+    Ok,
+    /// Bytes that are no MRT header.
+    Implausible,
+    /// The stream ends before the record does.
+    PastEnd,
 }
 
 impl<R: Read> Iterator for RecordReader<R> {
@@ -424,6 +529,20 @@ impl<R: Read> Iterator for RecordReader<R> {
                 self.done = true;
             }
             return Some(Err(d));
+        }
+        match self.follows(&h) {
+            Follows::Ok => {}
+            Follows::Implausible => return Some(Err(self.skip_bad_length(offset, h.len))),
+            Follows::PastEnd => {
+                // A cut download, unless the bytes the length would swallow
+                // are records (then the length is the damage).
+                if self.src.error.is_none() {
+                    let avail = self.src.peek(12 + h.len as usize).len();
+                    if (1..avail).any(|at| self.chained(at)) {
+                        return Some(Err(self.skip_bad_length(offset, h.len)));
+                    }
+                }
+            }
         }
         let total = 12 + u64::from(h.len);
         match chunk_mrt_record(&mut self.src) {
