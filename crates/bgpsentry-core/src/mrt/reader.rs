@@ -11,11 +11,12 @@
 //! A header's length is trusted only when what it points to makes sense:
 //! at `offset + 12 + length` there must be another plausible header (known
 //! type, sane length, a timestamp within a day) or the exact end of the
-//! stream. Otherwise the length is damage ([`DamageKind::BadLength`]): the
-//! record is skipped and the reader resynchronises on the next record, so a
+//! stream. Otherwise, when a plausible chain of records starts inside the
+//! body the header announces, the length is damage
+//! ([`DamageKind::BadLength`]): the record is skipped up to that chain, so a
 //! corrupted length costs that one record, not the megabytes it announces.
-//! A length running past the end of the stream is a truncation, unless the
-//! bytes it would swallow hold a plausible chain of records.
+//! Without such a chain the record is whole and garbage follows it (skipped
+//! next), or the stream was cut inside it (truncated).
 //!
 //! Record bodies are not decoded here (see [`super::decode`]); the reader
 //! hands out [`RawMrtRecord`]s so decoding can happen on another thread.
@@ -63,11 +64,8 @@ pub enum DamageKind {
     BadLength {
         /// The body length its header announced.
         announced: u32,
-        /// Bytes skipped (the damaged record and anything up to the next
-        /// record).
+        /// Bytes skipped: the damaged record, up to the next record.
         skipped: u64,
-        /// True when a plausible record followed; false when the stream ended.
-        resynced: bool,
     },
     /// Bytes that are not MRT were skipped.
     Garbage {
@@ -82,6 +80,10 @@ pub enum DamageKind {
     Unsupported(String),
     /// Reading the stream failed (decompression error, I/O error).
     Io(String),
+    /// The input holds no bytes at all. Not reported by [`RecordReader`]
+    /// (a file being followed may be empty for now); `dump` and `replay`
+    /// report it for an input they were asked to read.
+    Empty,
     /// A BGP UPDATE the collector wrote truncated: what fitted whole was decoded,
     /// the rest of the message is lost.
     PartialUpdate(Salvaged),
@@ -98,22 +100,22 @@ impl DamageKind {
             DamageKind::Unsupported(m) => format!("unsupported: {m}"),
             DamageKind::Io(m) => format!("read error: {}", first_words(m)),
             DamageKind::PartialUpdate(_) => "partial update (truncated by the collector)".into(),
+            DamageKind::Empty => "empty input".into(),
         }
     }
 
     /// True when nothing after this point can be read.
     pub fn is_fatal(&self) -> bool {
-        matches!(self, DamageKind::Truncated { .. } | DamageKind::Io(_))
-            || matches!(
-                self,
-                DamageKind::Garbage {
-                    resynced: false,
-                    ..
-                } | DamageKind::BadLength {
-                    resynced: false,
-                    ..
-                }
-            )
+        matches!(
+            self,
+            DamageKind::Truncated { .. } | DamageKind::Io(_) | DamageKind::Empty
+        ) || matches!(
+            self,
+            DamageKind::Garbage {
+                resynced: false,
+                ..
+            }
+        )
     }
 }
 
@@ -145,25 +147,15 @@ impl fmt::Display for DamageKind {
             } => {
                 write!(f, "{skipped} bytes of garbage up to the end of the stream")
             }
-            DamageKind::BadLength {
-                announced,
-                skipped,
-                resynced,
-            } => {
-                write!(
-                    f,
-                    "record header announces a {announced}-byte body but no MRT record follows it: \
-                     skipped 1 record ({skipped} bytes), "
-                )?;
-                f.write_str(if *resynced {
-                    "resynchronised on the next record"
-                } else {
-                    "nothing readable up to the end of the stream"
-                })
-            }
+            DamageKind::BadLength { announced, skipped } => write!(
+                f,
+                "record header announces a {announced}-byte body but no MRT record follows it: \
+                 skipped 1 record ({skipped} bytes), resynchronised on the next record"
+            ),
             DamageKind::Undecodable(m) => write!(f, "record does not decode: {m}"),
             DamageKind::Unsupported(m) => write!(f, "unsupported record: {m}"),
             DamageKind::Io(m) => write!(f, "read error: {m}"),
+            DamageKind::Empty => f.write_str("empty input, no MRT records"),
             DamageKind::PartialUpdate(s) => write!(
                 f,
                 "BGP UPDATE truncated by the collector: its header says {} bytes, the record holds {}; \
@@ -332,9 +324,12 @@ impl HeaderView {
         }
     }
 
-    /// True for a valid MRT type (RFC 6396) we do not decode.
+    /// True for a valid MRT type (RFC 6396) we do not decode. Type 0 (the
+    /// deprecated NULL) is not one: it is what a run of zero bytes looks like.
     fn is_other_mrt(&self) -> bool {
-        EntryType::try_from(self.etype).is_ok() && !matches!(self.etype, 12 | 13 | 16 | 17)
+        self.etype != 0
+            && EntryType::try_from(self.etype).is_ok()
+            && !matches!(self.etype, 12 | 13 | 16 | 17)
     }
 }
 
@@ -447,36 +442,15 @@ impl<R: Read> RecordReader<R> {
             return Follows::Ok;
         };
         // Files concatenated across days are fine: a timestamp far from this
-        // record's must still be a real date. Type 0 (the deprecated NULL) is
-        // what a run of zero bytes looks like.
+        // record's must still be a real date.
         let ts_ok = (i64::from(n.ts) - i64::from(h.ts)).abs() <= RESYNC_TS_WINDOW
             || PLAUSIBLE_TS.contains(&n.ts);
-        let plausible = n.etype != 0
-            && n.len <= MAX_RECORD_LEN
-            && (n.is_supported() || n.is_other_mrt())
-            && ts_ok;
+        let plausible = n.len <= MAX_RECORD_LEN && (n.is_supported() || n.is_other_mrt()) && ts_ok;
         if plausible {
             Follows::Ok
         } else {
             Follows::Implausible
         }
-    }
-
-    /// Skips a record whose length is damage and resynchronises.
-    fn skip_bad_length(&mut self, offset: u64, announced: u32) -> Damage {
-        let d = self.resync(offset);
-        let kind = match d.kind {
-            DamageKind::Garbage { skipped, resynced } => DamageKind::BadLength {
-                announced,
-                skipped,
-                resynced,
-            },
-            k => k,
-        };
-        if kind.is_fatal() {
-            self.done = true;
-        }
-        Damage { offset, kind }
     }
 }
 
@@ -530,18 +504,21 @@ impl<R: Read> Iterator for RecordReader<R> {
             }
             return Some(Err(d));
         }
-        match self.follows(&h) {
-            Follows::Ok => {}
-            Follows::Implausible => return Some(Err(self.skip_bad_length(offset, h.len))),
-            Follows::PastEnd => {
-                // A cut download, unless the bytes the length would swallow
-                // are records (then the length is the damage).
-                if self.src.error.is_none() {
-                    let avail = self.src.peek(12 + h.len as usize).len();
-                    if (1..avail).any(|at| self.chained(at)) {
-                        return Some(Err(self.skip_bad_length(offset, h.len)));
-                    }
-                }
+        if !matches!(self.follows(&h), Follows::Ok) && self.src.error.is_none() {
+            // The length leads nowhere. If a chain of records starts inside
+            // the body it announces, the length is the damage: skip to that
+            // chain. Otherwise the record is whole and what follows it is
+            // garbage (reported next), or the stream was cut (truncated).
+            let avail = self.src.peek(12 + h.len as usize).len();
+            if let Some(at) = (1..avail).find(|&at| self.chained(at)) {
+                self.src.skip(at);
+                return Some(Err(Damage {
+                    offset,
+                    kind: DamageKind::BadLength {
+                        announced: h.len,
+                        skipped: at as u64,
+                    },
+                }));
             }
         }
         let total = 12 + u64::from(h.len);
