@@ -223,3 +223,116 @@ fn mutated_samples_never_panic_and_the_reader_ends() {
     println!("{cases} cases, {items} reader items, {lines} lines printed");
     assert!(items > cases as u64);
 }
+
+/// Record offsets and sizes of a clean stream, walking its headers.
+fn walk(data: &[u8]) -> Vec<(usize, usize)> {
+    let mut v = Vec::new();
+    let mut at = 0;
+    while at + 12 <= data.len() {
+        let len = u32::from_be_bytes([data[at + 8], data[at + 9], data[at + 10], data[at + 11]]);
+        let size = 12 + len as usize;
+        v.push((at, size));
+        at += size;
+    }
+    assert_eq!(at, data.len(), "the sample ends on a record boundary");
+    v
+}
+
+/// Offsets of the records framed, and the damage reported.
+fn frame(data: &[u8]) -> (Vec<u64>, Vec<bgpsentry_core::mrt::Damage>) {
+    let (mut ok, mut bad) = (Vec::new(), Vec::new());
+    for item in RecordReader::new(Cursor::new(data.to_vec())) {
+        match item {
+            Ok(r) => ok.push(r.offset),
+            Err(d) => bad.push(d),
+        }
+    }
+    (ok, bad)
+}
+
+/// Issue 19, item 5: one corrupted record length (0x200000 swallowed about
+/// 20,500 records of this file) costs that record, reported with its offset
+/// and what was skipped; so does a length running past the end of the stream
+/// or one byte too long. One byte too short delivers the record (its decoder
+/// judges the body) and skips the byte left over as garbage.
+#[test]
+fn a_corrupted_length_costs_one_record_not_the_rest_of_the_file() {
+    use bgpsentry_core::mrt::DamageKind;
+    let data = decompressed(
+        "incident-youtube-2008/updates.20080224.1201.bz2",
+        usize::MAX,
+    );
+    let recs = walk(&data);
+    let (clean, damage) = frame(&data);
+    assert!(damage.is_empty(), "{damage:?}");
+    assert_eq!(clean.len(), recs.len());
+    assert!(recs.len() > 20_000, "{} records", recs.len());
+    let n = recs.len();
+    for (victim, new_len) in [
+        (n / 3, 0x0020_0000u32),
+        (n / 2, 0x00ff_fff0),
+        (n / 4, (recs[n / 4].1 - 12 + 1) as u32),
+        (0, 0x0001_0000),
+        (n - 2, 0x0010_0000),
+    ] {
+        let (at, size) = recs[victim];
+        let mut bad = data.clone();
+        bad[at + 8..at + 12].copy_from_slice(&new_len.to_be_bytes());
+        let (ok, damage) = frame(&bad);
+        let expected: Vec<u64> = clean.iter().copied().filter(|&o| o != at as u64).collect();
+        assert_eq!(ok.len(), n - 1, "record {victim}, length {new_len:#x}");
+        assert_eq!(ok, expected, "record {victim}, length {new_len:#x}");
+        assert_eq!(damage.len(), 1, "{damage:?}");
+        let d = &damage[0];
+        assert_eq!(d.offset, at as u64);
+        assert_eq!(
+            d.kind,
+            DamageKind::BadLength {
+                announced: new_len,
+                skipped: size as u64,
+            }
+        );
+        let text = d.to_string();
+        assert!(text.starts_with(&format!("byte {at}: ")), "{text}");
+        assert!(text.contains("skipped 1 record"), "{text}");
+        assert!(text.contains(&format!("({size} bytes)")), "{text}");
+    }
+    // One byte too short.
+    let (at, size) = recs[10];
+    let mut short = data.clone();
+    short[at + 8..at + 12].copy_from_slice(&((size - 12 - 1) as u32).to_be_bytes());
+    let (ok, damage) = frame(&short);
+    assert_eq!(ok, clean);
+    assert_eq!(
+        damage
+            .iter()
+            .map(|d| (d.offset, d.kind.clone()))
+            .collect::<Vec<_>>(),
+        vec![(
+            (at + size - 1) as u64,
+            DamageKind::Garbage {
+                skipped: 1,
+                resynced: true
+            }
+        )]
+    );
+    // A length past the end of the last record is a truncation, as before.
+    let (at, size) = recs[n - 1];
+    let mut cut = data.clone();
+    cut[at + 8..at + 12].copy_from_slice(&0x0010_0000u32.to_be_bytes());
+    let (ok, damage) = frame(&cut);
+    assert_eq!(ok.len(), n - 1);
+    assert_eq!(
+        damage
+            .iter()
+            .map(|d| (d.offset, d.kind.clone()))
+            .collect::<Vec<_>>(),
+        vec![(
+            at as u64,
+            DamageKind::Truncated {
+                expected: 12 + 0x0010_0000,
+                got: size as u64
+            }
+        )]
+    );
+}

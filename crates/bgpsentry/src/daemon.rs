@@ -90,6 +90,10 @@ pub struct DaemonConfig {
     /// Allow a non-loopback API address without tokens.
     #[serde(default)]
     pub insecure_public: bool,
+    /// The API server's connection limit and timeouts (`[http]`, as
+    /// `serve`'s flags).
+    #[serde(default)]
+    pub http: crate::api::server::HttpLimits,
     /// Alert configuration file (as for `bgpsentry alert`) for in-process alerts.
     pub alerts: Option<PathBuf>,
     /// MRT files, directories or URLs replayed at start.
@@ -912,6 +916,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
     let tokens = tokens_from_env(cfg.tokens_env.as_deref());
     crate::api::cmd::check_exposure(&listen, &tokens, cfg.insecure_public)?;
+    cfg.http
+        .validate()
+        .map_err(|e| anyhow::anyhow!("[http]: {e}"))?;
 
     let (detect_args, evidence_args) = cfg.detector_args()?;
     let mut evidence = crate::evidence::load(&evidence_args)?;
@@ -926,9 +933,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut stop_api = stop_rx.clone();
-    let api = rt.spawn(crate::api::serve_on(listener, state, async move {
-        let _ = stop_api.changed().await;
-    }));
+    let http = cfg.http.clone();
+    let api = rt.spawn(async move {
+        crate::api::serve_limited(listener, state, &http, async move {
+            let _ = stop_api.changed().await;
+        })
+        .await
+    });
     println!(
         "api: http://{addr}/client/v4/radar/bgp/hijacks/events (and /leaks/events, /healthz, /metrics)"
     );

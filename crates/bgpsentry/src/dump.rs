@@ -8,12 +8,13 @@ use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use bgpkit_parser::models::{MrtMessage, TableDumpV2Message};
 use bgpsentry_core::mrt::bgpdump::Printer;
-use bgpsentry_core::mrt::{RecordReader, decompress, parse_record};
+use bgpsentry_core::mrt::{DamageKind, RecordReader, decompress, parse_record};
 
 use crate::cli::DumpArgs;
 use crate::ingest::inputs::{Input, expand, open};
-use crate::replay::Completeness;
+use crate::replay::{Completeness, DiagLimit, suppressed_line};
 
 /// Runs `dump`; returns how complete the output is.
 pub fn run(args: &DumpArgs) -> anyhow::Result<Completeness> {
@@ -156,8 +157,25 @@ fn dump_one(input: &Input, tx: &SyncSender<Piece>) -> Result<(), mpsc::SendError
             return tx.send(Piece::Done(t));
         }
     };
+    let name = input.name();
     let mut printer = Printer::new();
+    let mut have_peer_table = false;
+    let mut limit = DiagLimit::default();
     let mut text = Vec::with_capacity(CHUNK + 4096);
+    // Counts a damage report and prints it unless its reason has been
+    // printed often enough for this input.
+    let mut report = |t: &mut Totals,
+                      text: &mut Vec<u8>,
+                      offset: u64,
+                      kind: &DamageKind|
+     -> Result<(), mpsc::SendError<Piece>> {
+        t.damaged += 1;
+        if limit.admit(0, &kind.reason()) {
+            tx.send(Piece::Text(std::mem::take(text)))?;
+            tx.send(Piece::Diag(format!("{name}: byte {offset}: {kind}")))?;
+        }
+        Ok(())
+    };
     for item in RecordReader::new(dec) {
         match item {
             Ok(rec) => {
@@ -166,31 +184,35 @@ fn dump_one(input: &Input, tx: &SyncSender<Piece>) -> Result<(), mpsc::SendError
                 match parse_record(rec.raw) {
                     Ok((r, salvaged)) => {
                         if let Some(s) = salvaged {
-                            t.damaged += 1;
-                            tx.send(Piece::Text(std::mem::take(&mut text)))?;
-                            tx.send(Piece::Diag(format!(
-                                "{}: byte {offset}: {}",
-                                input.name(),
-                                s.damage()
-                            )))?;
+                            report(&mut t, &mut text, offset, &s.damage())?;
+                        }
+                        match &r.message {
+                            MrtMessage::TableDumpV2Message(TableDumpV2Message::PeerIndexTable(
+                                _,
+                            )) => {
+                                have_peer_table = true;
+                            }
+                            // As `replay`: RIB entries without a peer table
+                            // cannot name their peers, so they are lost.
+                            MrtMessage::TableDumpV2Message(TableDumpV2Message::RibAfi(_))
+                                if !have_peer_table =>
+                            {
+                                let kind = DamageKind::Undecodable(
+                                    "RIB entry before any PEER_INDEX_TABLE".into(),
+                                );
+                                report(&mut t, &mut text, offset, &kind)?;
+                            }
+                            _ => {}
                         }
                         printer.write_record(&r, &mut text);
                     }
                     Err(e) => {
-                        t.damaged += 1;
-                        tx.send(Piece::Text(std::mem::take(&mut text)))?;
-                        tx.send(Piece::Diag(format!(
-                            "{}: byte {offset}: record does not decode: {e}",
-                            input.name()
-                        )))?;
+                        let kind = DamageKind::Undecodable(e.to_string());
+                        report(&mut t, &mut text, offset, &kind)?;
                     }
                 }
             }
-            Err(d) => {
-                t.damaged += 1;
-                tx.send(Piece::Text(std::mem::take(&mut text)))?;
-                tx.send(Piece::Diag(format!("{}: {d}", input.name())))?;
-            }
+            Err(d) => report(&mut t, &mut text, d.offset, &d.kind)?,
         }
         if text.len() >= CHUNK {
             tx.send(Piece::Text(std::mem::replace(
@@ -201,11 +223,11 @@ fn dump_one(input: &Input, tx: &SyncSender<Piece>) -> Result<(), mpsc::SendError
     }
     tx.send(Piece::Text(text))?;
     if t.records == 0 && t.damaged == 0 {
-        tx.send(Piece::Diag(format!(
-            "{}: empty input, no MRT records",
-            input.name()
-        )))?;
+        tx.send(Piece::Diag(format!("{name}: {}", DamageKind::Empty)))?;
         t.damaged += 1;
+    }
+    for (_, reason, total, shown) in limit.suppressed() {
+        tx.send(Piece::Diag(suppressed_line(&name, reason, total, shown)))?;
     }
     tx.send(Piece::Done(t))
 }

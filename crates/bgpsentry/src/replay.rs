@@ -14,9 +14,64 @@ use serde::Serialize;
 
 use crate::ingest::inputs::{Input, expand, size_hint};
 use crate::ingest::mrt::{DamageReport, ReplayOptions, Sink, StreamEnd, replay_with_peers};
+use bgpsentry_core::mrt::DamageKind;
 
 /// How many damage examples the summary lists.
 const MAX_EXAMPLES: usize = 20;
+/// Diagnostics printed per input and reason; the rest are counted and
+/// stated once at the end.
+pub const DIAGNOSTICS_PER_REASON: u64 = 10;
+/// Distinct reasons tracked per input; reports of further reasons are
+/// counted together and not printed.
+const MAX_REASONS: usize = 32;
+/// The key of those.
+const OTHER_REASONS: &str = "other reasons";
+
+/// Bounds repeated diagnostics: the first [`DIAGNOSTICS_PER_REASON`] per
+/// input and reason are printed, the rest only counted, so a hostile input
+/// (a gzip of zeros, a file of unsupported records) cannot flood stderr.
+#[derive(Debug, Default)]
+pub struct DiagLimit {
+    per_input: BTreeMap<usize, BTreeMap<String, u64>>,
+}
+
+impl DiagLimit {
+    /// Counts one report; true when it should be printed.
+    pub fn admit(&mut self, input: usize, reason: &str) -> bool {
+        let m = self.per_input.entry(input).or_default();
+        if let Some(n) = m.get_mut(reason) {
+            *n += 1;
+            return *n <= DIAGNOSTICS_PER_REASON;
+        }
+        if m.len() < MAX_REASONS {
+            m.insert(reason.to_string(), 1);
+            return true;
+        }
+        *m.entry(OTHER_REASONS.to_string()).or_default() += 1;
+        false
+    }
+
+    /// `(input, reason, total, shown)` for every reason with reports that
+    /// were not printed.
+    pub fn suppressed(&self) -> Vec<(usize, &str, u64, u64)> {
+        let mut v = Vec::new();
+        for (&input, m) in &self.per_input {
+            for (reason, &n) in m {
+                if reason == OTHER_REASONS {
+                    v.push((input, reason.as_str(), n, 0));
+                } else if n > DIAGNOSTICS_PER_REASON {
+                    v.push((input, reason.as_str(), n, DIAGNOSTICS_PER_REASON));
+                }
+            }
+        }
+        v
+    }
+}
+
+/// The closing line for reports that were not all printed.
+pub fn suppressed_line(input: &str, reason: &str, total: u64, shown: u64) -> String {
+    format!("{input}: {total} reports of \"{reason}\" in total, {shown} shown")
+}
 
 /// The outcome of reading all inputs.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
@@ -89,6 +144,9 @@ pub struct Summary {
 /// Counts everything that passes.
 pub struct Counter {
     names: Vec<String>,
+    limit: DiagLimit,
+    /// Damage reports per input.
+    damage_per_input: Vec<u64>,
     summary: Summary,
     prefixes: FxHashSet<IpNet>,
     first: Option<Timestamp>,
@@ -100,6 +158,8 @@ impl Counter {
     pub fn new(inputs: &[Input]) -> Self {
         Counter {
             names: inputs.iter().map(Input::name).collect(),
+            limit: DiagLimit::default(),
+            damage_per_input: vec![0; inputs.len()],
             summary: Summary {
                 kind: "summary",
                 inputs: inputs.len(),
@@ -130,6 +190,10 @@ impl Counter {
 
     /// Finishes the summary.
     pub fn finish(mut self, peers: &PeerTable, elapsed: Duration) -> Summary {
+        for (input, reason, total, shown) in self.limit.suppressed() {
+            let name = self.names.get(input).map_or("", String::as_str);
+            tracing::warn!("{}", suppressed_line(name, reason, total, shown));
+        }
         let s = &mut self.summary;
         s.peers = peers.len();
         s.prefixes = self.prefixes.len();
@@ -184,9 +248,16 @@ impl Sink for Counter {
     fn damage(&mut self, r: &DamageReport) {
         let s = &mut self.summary;
         s.damaged += 1;
-        *s.damage_by_reason.entry(r.kind.reason()).or_default() += 1;
+        let reason = r.kind.reason();
+        let print = self.limit.admit(r.input, &reason);
+        *s.damage_by_reason.entry(reason).or_default() += 1;
+        if let Some(n) = self.damage_per_input.get_mut(r.input) {
+            *n += 1;
+        }
         let input = self.names.get(r.input).cloned().unwrap_or_default();
-        tracing::warn!(input = %input, offset = r.offset, "{}", r.kind);
+        if print {
+            tracing::warn!(input = %input, offset = r.offset, "{}", r.kind);
+        }
         if s.damage_examples.len() < MAX_EXAMPLES {
             s.damage_examples.push(DamageExample {
                 input,
@@ -202,8 +273,17 @@ impl Sink for Counter {
             tracing::error!("{e}");
             self.summary.inputs_failed += 1;
             self.summary.input_errors.push(e.clone());
+        } else if end.records == 0
+            && end.bytes == 0
+            && self.damage_per_input.get(input).copied() == Some(0)
+        {
+            // Nothing at all where MRT was expected: damage, as for `dump`.
+            self.damage(&DamageReport {
+                input,
+                offset: 0,
+                kind: DamageKind::Empty,
+            });
         }
-        let _ = input;
     }
 }
 

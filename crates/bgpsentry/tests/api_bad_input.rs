@@ -117,6 +117,14 @@ async fn wrong_types_ranges_and_huge_numbers() {
         ("hijackerAsn=-1", "hijackerAsn"),
         ("victimAsn=abc", "victimAsn"),
         ("involvedAsn=1e5", "involvedAsn"),
+        // A sign, a leading zero or a `+` (a space once decoded) is not an ASN.
+        ("involvedAsn=%2B36561", "involvedAsn"),
+        ("involvedAsn=+36561", "involvedAsn"),
+        ("involvedAsn=036561", "involvedAsn"),
+        ("involvedAsn=AS036561", "involvedAsn"),
+        ("involvedAsn=1.010", "involvedAsn"),
+        ("involvedAsn=1.2.3", "involvedAsn"),
+        ("victimAsn=36561%20", "victimAsn"),
         ("minConfidence=101", "minConfidence"),
         ("maxConfidence=-1000", "maxConfidence"),
         ("minConfidence=9&maxConfidence=2", "maxConfidence"),
@@ -134,6 +142,18 @@ async fn wrong_types_ranges_and_huge_numbers() {
     }
     bad(&app, &format!("{L}?sortBy=CONFIDENCE"), "sortBy").await;
     bad(&app, &format!("{L}?leakAsn=AS"), "leakAsn").await;
+    bad(&app, &format!("{L}?leakAsn=-36561"), "leakAsn").await;
+    // The documented ASN spellings still work.
+    for q in [
+        "involvedAsn=36561",
+        "involvedAsn=AS36561",
+        "involvedAsn=as36561",
+        "involvedAsn=0",
+        "involvedAsn=1.10",
+    ] {
+        let (s, v) = call(&app, &format!("{H}?{q}")).await;
+        assert_eq!(s, StatusCode::OK, "{q}: {v}");
+    }
 }
 
 #[tokio::test]
@@ -151,14 +171,24 @@ async fn bad_prefixes_and_dates() {
         "banana",
         "1.1.1.0/24/24",
         "::/",
+        // Surrounding whitespace (`+` decodes to a space).
+        "1.1.1.0/24%20",
+        "1.1.1.0/24+",
+        "%201.1.1.0/24",
+        "1.1.1.0/24%09",
     ] {
-        bad(&app, &format!("{H}?prefix={p}"), "prefix").await;
+        let msg = bad(&app, &format!("{H}?prefix={p}"), "prefix").await;
+        assert!(msg.starts_with("prefix: "), "{msg}");
     }
     for (q, p) in [
         ("dateStart=2024-13-01", "dateStart"),
         ("dateStart=yesterday", "dateStart"),
         ("dateEnd=2024-02-30", "dateEnd"),
         ("dateEnd=99999-01-01", "dateEnd"),
+        ("dateStart=-0001-01-01", "dateStart"),
+        ("dateStart=%2B2024-01-01", "dateStart"),
+        ("dateStart=2024-1-05", "dateStart"),
+        ("dateEnd=2024-03-01%20", "dateEnd"),
         ("dateStart=2024-03-02&dateEnd=2024-03-01", "dateEnd"),
         ("dateRange=7x", "dateRange"),
         ("dateRange=d", "dateRange"),
@@ -212,6 +242,47 @@ async fn injection_repeats_and_encoding() {
     assert_eq!(s, StatusCode::OK);
     let (s, _) = call(&app, &format!("{H}?&&per_page=5&")).await;
     assert_eq!(s, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn wrong_methods_get_a_405_envelope() {
+    let (app, _d, _) = app();
+    for (method, uri) in [
+        ("POST", H.to_string()),
+        ("DELETE", format!("{H}/1")),
+        ("PUT", format!("{L}?per_page=1")),
+        ("POST", "/healthz".to_string()),
+        ("PATCH", "/openapi.json".to_string()),
+    ] {
+        let req = Request::builder()
+            .method(method)
+            .uri(&uri)
+            .body(Body::empty())
+            .expect("request");
+        let resp = app.clone().oneshot(req).await.expect("infallible");
+        assert_eq!(
+            resp.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {uri}"
+        );
+        let allow = resp
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        assert!(allow.contains("GET"), "{method} {uri}: Allow {allow:?}");
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        let v: Value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|e| panic!("{method} {uri}: not JSON ({e})"));
+        assert_eq!(v["success"], false, "{v}");
+        assert_eq!(v["result"], serde_json::json!({}));
+        assert_eq!(v["errors"][0]["code"], 10405, "{v}");
+        let msg = v["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(msg.contains(method), "{msg}");
+    }
 }
 
 #[test]

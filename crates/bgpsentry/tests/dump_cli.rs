@@ -302,3 +302,107 @@ fn closed_pipe_stops_every_worker() {
     assert_eq!(status.code(), Some(0));
     assert!(first.starts_with(b"BGP4MP|"));
 }
+
+/// gzip of `bytes`.
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(bytes).expect("gzip");
+    gz.finish().expect("gzip")
+}
+
+/// `n` framed OSPFv2 records (a valid MRT type bgpsentry does not decode).
+fn unsupported_records(n: usize) -> Vec<u8> {
+    let mut v = Vec::with_capacity(n * 12);
+    for i in 0..n {
+        v.extend_from_slice(&(1_203_878_877u32 + (i / 1000) as u32).to_be_bytes());
+        v.extend_from_slice(&11u16.to_be_bytes());
+        v.extend_from_slice(&0u16.to_be_bytes());
+        v.extend_from_slice(&0u32.to_be_bytes());
+    }
+    v
+}
+
+/// Issue 19, item 6: a gzip of zeros and a file of 100,000 unsupported
+/// records give a few lines of stderr that state the totals, not a line per
+/// record.
+#[test]
+fn repeated_diagnostics_are_limited_and_totalled() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let zeros = write(dir.path(), "zeros.gz", &gzip(&vec![0u8; 16 << 20]));
+    let o = dump(&[&zeros]);
+    assert_eq!(o.status.code(), Some(1), "stderr: {}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.len() < 2000,
+        "{} bytes of stderr: {}",
+        e.len(),
+        &e[..2000]
+    );
+    assert!(
+        e.contains("zeros.gz: byte 0:") && e.contains(&format!("{} bytes of garbage", 16 << 20)),
+        "stderr: {e}"
+    );
+
+    let many = write(dir.path(), "ospf.mrt", &unsupported_records(100_000));
+    let o = dump(&[&many]);
+    let e = stderr(&o);
+    assert!(
+        e.lines().count() <= 12,
+        "{} lines: {e:.3000}",
+        e.lines().count()
+    );
+    assert_eq!(
+        e.matches("unsupported record: MRT type 11").count(),
+        10,
+        "{e}"
+    );
+    assert!(
+        e.contains(
+            "ospf.mrt: 100000 reports of \"unsupported: MRT type 11 subtype 0\" in total, 10 shown"
+        ),
+        "stderr: {e}"
+    );
+    // The limit is per input: a second input gets its own first reports.
+    let o = dump(&[&many, &many]);
+    let e = stderr(&o);
+    assert_eq!(
+        e.matches("unsupported record: MRT type 11").count(),
+        20,
+        "{e:.3000}"
+    );
+    assert_eq!(e.matches("100000 reports of").count(), 2, "{e:.3000}");
+}
+
+/// Issue 19, item 7: TABLE_DUMP_V2 RIB records without the PEER_INDEX_TABLE
+/// that names their peers are damage in `dump` (exit 3), as in `replay`.
+#[test]
+fn rib_without_peer_index_table_is_partial_as_in_replay() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let raw = gunzip(&data(
+        "ripe-bgpdump-testdata/bview.ipv4_unicast_add_path.gz",
+    ));
+    // The first record is the PEER_INDEX_TABLE (TABLE_DUMP_V2, subtype 1).
+    assert_eq!(&raw[4..8], &[0, 13, 0, 1]);
+    let len = u32::from_be_bytes([raw[8], raw[9], raw[10], raw[11]]) as usize;
+    let p = write(dir.path(), "no-peers.mrt", &raw[12 + len..]);
+    let o = dump(&[&p]);
+    assert_eq!(o.status.code(), Some(3), "stderr: {}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains(
+            "no-peers.mrt: byte 0: record does not decode: RIB entry before any PEER_INDEX_TABLE"
+        ),
+        "stderr: {e}"
+    );
+    let r = Command::new(BIN)
+        .args(["replay", "--json"])
+        .arg(&p)
+        .output()
+        .expect("run replay");
+    assert_eq!(
+        r.status.code(),
+        o.status.code(),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+}

@@ -128,8 +128,18 @@ fn empty_file_and_garbage_are_failed_not_panics() {
     std::fs::write(&empty, b"").expect("write");
     let garbage = dir.path().join("garbage.gz");
     std::fs::write(&garbage, vec![0xa5u8; 10_000]).expect("write");
+    // Empty is failed, as in `dump` (issue 19, item 7).
     let out = bgpsentry(&["replay", "--json", empty.to_str().unwrap_or_default()]);
-    assert_eq!(summary(&out)["records"], 0);
+    assert_eq!(out.status.code(), Some(1));
+    let s = summary(&out);
+    assert_eq!(s["records"], 0);
+    assert_eq!(s["status"], "failed");
+    assert_eq!(s["damage_by_reason"]["empty input"], 1);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("empty input"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = bgpsentry(&["replay", "--json", garbage.to_str().unwrap_or_default()]);
     assert_eq!(out.status.code(), Some(1));
     let s = summary(&out);
@@ -232,4 +242,52 @@ fn stalled_url_gives_up_and_keeps_what_arrived() {
     assert_eq!(s["status"], "partial", "{s}");
     assert_eq!(out.status.code(), Some(3));
     assert!(s["records"].as_u64().unwrap_or(0) > 0);
+}
+
+/// Issue 19, item 6: a gzip of zeros and a file of 100,000 unsupported
+/// records give a few lines of stderr stating the totals; the summary counts
+/// every report.
+#[test]
+fn repeated_diagnostics_are_limited_and_totalled() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let zeros = dir.path().join("zeros.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&vec![0u8; 16 << 20]).expect("gzip");
+    std::fs::write(&zeros, gz.finish().expect("gzip")).expect("write");
+    let out = bgpsentry(&["replay", "--json", zeros.to_str().unwrap_or_default()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.len() < 2000, "{} bytes of stderr", err.len());
+    assert!(
+        err.contains(&format!("{} bytes of garbage", 16 << 20)),
+        "{err}"
+    );
+
+    let mut v = Vec::new();
+    for i in 0..100_000u32 {
+        v.extend_from_slice(&(1_203_878_877 + i / 1000).to_be_bytes());
+        v.extend_from_slice(&[0, 11, 0, 0, 0, 0, 0, 0]);
+    }
+    let many = dir.path().join("ospf.mrt");
+    std::fs::write(&many, v).expect("write");
+    let out = bgpsentry(&["replay", "--json", many.to_str().unwrap_or_default()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.lines().count() <= 12,
+        "{} lines: {err:.3000}",
+        err.lines().count()
+    );
+    assert_eq!(
+        err.matches("unsupported record: MRT type 11").count(),
+        10,
+        "{err}"
+    );
+    assert!(
+        err.contains("100000 reports of \"unsupported: MRT type 11 subtype 0\" in total, 10 shown"),
+        "{err}"
+    );
+    assert_eq!(
+        summary(&out)["damage_by_reason"]["unsupported: MRT type 11 subtype 0"],
+        100_000
+    );
 }

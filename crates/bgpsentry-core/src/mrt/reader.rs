@@ -8,6 +8,16 @@
 //! next plausible header (one that is followed by another plausible header,
 //! or by the exact end of the stream) instead of giving up on the file.
 //!
+//! A header's length is trusted only when what it points to makes sense:
+//! at `offset + 12 + length` there must be another plausible header (known
+//! type, sane length, a timestamp within a day) or the exact end of the
+//! stream. Otherwise, when a plausible chain of records starts inside the
+//! body the header announces, the length is damage
+//! ([`DamageKind::BadLength`]): the record is skipped up to that chain, so a
+//! corrupted length costs that one record, not the megabytes it announces.
+//! Without such a chain the record is whole and garbage follows it (skipped
+//! next), or the stream was cut inside it (truncated).
+//!
 //! Record bodies are not decoded here (see [`super::decode`]); the reader
 //! hands out [`RawMrtRecord`]s so decoding can happen on another thread.
 
@@ -27,6 +37,8 @@ const MAX_RESYNC_LEN: u32 = 1024 * 1024;
 /// While resynchronising, a header's timestamp must be this close to the last
 /// good one (seconds), when there was one.
 const RESYNC_TS_WINDOW: i64 = 86_400;
+/// Timestamps a real header may carry: 1995-01-01 .. 2100-01-01.
+const PLAUSIBLE_TS: std::ops::Range<u32> = 788_918_400..4_102_444_800;
 
 /// One framed record and where it started in the decompressed stream.
 #[derive(Debug, Clone)]
@@ -47,6 +59,14 @@ pub enum DamageKind {
         /// Bytes actually present.
         got: u64,
     },
+    /// A record's length does not lead to another record: the record was
+    /// skipped and the reader resynchronised on the next plausible header.
+    BadLength {
+        /// The body length its header announced.
+        announced: u32,
+        /// Bytes skipped: the damaged record, up to the next record.
+        skipped: u64,
+    },
     /// Bytes that are not MRT were skipped.
     Garbage {
         /// How many bytes were skipped.
@@ -60,6 +80,10 @@ pub enum DamageKind {
     Unsupported(String),
     /// Reading the stream failed (decompression error, I/O error).
     Io(String),
+    /// The input holds no bytes at all. Not reported by [`RecordReader`]
+    /// (a file being followed may be empty for now); `dump` and `replay`
+    /// report it for an input they were asked to read.
+    Empty,
     /// A BGP UPDATE the collector wrote truncated: what fitted whole was decoded,
     /// the rest of the message is lost.
     PartialUpdate(Salvaged),
@@ -71,23 +95,27 @@ impl DamageKind {
         match self {
             DamageKind::Truncated { .. } => "truncated record".into(),
             DamageKind::Garbage { .. } => "garbage bytes skipped".into(),
+            DamageKind::BadLength { .. } => "record with an implausible length skipped".into(),
             DamageKind::Undecodable(m) => format!("undecodable record: {}", first_words(m)),
             DamageKind::Unsupported(m) => format!("unsupported: {m}"),
             DamageKind::Io(m) => format!("read error: {}", first_words(m)),
             DamageKind::PartialUpdate(_) => "partial update (truncated by the collector)".into(),
+            DamageKind::Empty => "empty input".into(),
         }
     }
 
     /// True when nothing after this point can be read.
     pub fn is_fatal(&self) -> bool {
-        matches!(self, DamageKind::Truncated { .. } | DamageKind::Io(_))
-            || matches!(
-                self,
-                DamageKind::Garbage {
-                    resynced: false,
-                    ..
-                }
-            )
+        matches!(
+            self,
+            DamageKind::Truncated { .. } | DamageKind::Io(_) | DamageKind::Empty
+        ) || matches!(
+            self,
+            DamageKind::Garbage {
+                resynced: false,
+                ..
+            }
+        )
     }
 }
 
@@ -119,9 +147,15 @@ impl fmt::Display for DamageKind {
             } => {
                 write!(f, "{skipped} bytes of garbage up to the end of the stream")
             }
+            DamageKind::BadLength { announced, skipped } => write!(
+                f,
+                "record header announces a {announced}-byte body but no MRT record follows it: \
+                 skipped 1 record ({skipped} bytes), resynchronised on the next record"
+            ),
             DamageKind::Undecodable(m) => write!(f, "record does not decode: {m}"),
             DamageKind::Unsupported(m) => write!(f, "unsupported record: {m}"),
             DamageKind::Io(m) => write!(f, "read error: {m}"),
+            DamageKind::Empty => f.write_str("empty input, no MRT records"),
             DamageKind::PartialUpdate(s) => write!(
                 f,
                 "BGP UPDATE truncated by the collector: its header says {} bytes, the record holds {}; \
@@ -290,9 +324,12 @@ impl HeaderView {
         }
     }
 
-    /// True for a valid MRT type (RFC 6396) we do not decode.
+    /// True for a valid MRT type (RFC 6396) we do not decode. Type 0 (the
+    /// deprecated NULL) is not one: it is what a run of zero bytes looks like.
     fn is_other_mrt(&self) -> bool {
-        EntryType::try_from(self.etype).is_ok() && !matches!(self.etype, 12 | 13 | 16 | 17)
+        self.etype != 0
+            && EntryType::try_from(self.etype).is_ok()
+            && !matches!(self.etype, 12 | 13 | 16 | 17)
     }
 }
 
@@ -338,8 +375,25 @@ impl<R: Read> RecordReader<R> {
         }
         match self.last_ts {
             Some(last) => (i64::from(h.ts) - i64::from(last)).abs() <= RESYNC_TS_WINDOW,
-            // 1995-01-01 .. 2100-01-01
-            None => (788_918_400..4_102_444_800).contains(&h.ts),
+            None => PLAUSIBLE_TS.contains(&h.ts),
+        }
+    }
+
+    /// True when `at` bytes ahead sits a plausible header followed by another
+    /// plausible header (or by the exact end of the stream).
+    fn chained(&mut self, at: usize) -> bool {
+        if !self.plausible_resync(at) {
+            return false;
+        }
+        let Some(h) = HeaderView::parse(self.src.peek_at(at, 12)) else {
+            return false;
+        };
+        let next = at + 12 + h.len as usize;
+        if self.src.peek_at(next, 1).is_empty() {
+            // The record must be complete to end the stream exactly.
+            self.src.peek_at(next - 1, 1).len() == 1
+        } else {
+            self.plausible_resync(next)
         }
     }
 
@@ -359,20 +413,7 @@ impl<R: Read> RecordReader<R> {
                     },
                 };
             }
-            if !self.plausible_resync(0) {
-                continue;
-            }
-            let Some(h) = HeaderView::parse(self.src.peek(12)) else {
-                continue;
-            };
-            let next = 12 + h.len as usize;
-            let follows_ok = if self.src.peek_at(next, 1).is_empty() {
-                // The record must be complete to end the stream exactly.
-                self.src.peek_at(next - 1, 1).len() == 1
-            } else {
-                self.plausible_resync(next)
-            };
-            if follows_ok {
+            if self.chained(0) {
                 return Damage {
                     offset: start,
                     kind: DamageKind::Garbage {
@@ -383,6 +424,44 @@ impl<R: Read> RecordReader<R> {
             }
         }
     }
+
+    /// Whether the header `h` at the current position is followed by what its
+    /// length promises.
+    fn follows(&mut self, h: &HeaderView) -> Follows {
+        let next = 12 + h.len as usize;
+        let after = self.src.peek_at(next, 12);
+        if after.is_empty() {
+            return if self.src.peek_at(next - 1, 1).len() == 1 {
+                Follows::Ok
+            } else {
+                Follows::PastEnd
+            };
+        }
+        // A header cut by the end of the stream is reported as such next.
+        let Some(n) = HeaderView::parse(after) else {
+            return Follows::Ok;
+        };
+        // Files concatenated across days are fine: a timestamp far from this
+        // record's must still be a real date.
+        let ts_ok = (i64::from(n.ts) - i64::from(h.ts)).abs() <= RESYNC_TS_WINDOW
+            || PLAUSIBLE_TS.contains(&n.ts);
+        let plausible = n.len <= MAX_RECORD_LEN && (n.is_supported() || n.is_other_mrt()) && ts_ok;
+        if plausible {
+            Follows::Ok
+        } else {
+            Follows::Implausible
+        }
+    }
+}
+
+/// What a header's length leads to.
+enum Follows {
+    /// Another plausible header, or the exact end of the stream.
+    Ok,
+    /// Bytes that are no MRT header.
+    Implausible,
+    /// The stream ends before the record does.
+    PastEnd,
 }
 
 impl<R: Read> Iterator for RecordReader<R> {
@@ -424,6 +503,23 @@ impl<R: Read> Iterator for RecordReader<R> {
                 self.done = true;
             }
             return Some(Err(d));
+        }
+        if !matches!(self.follows(&h), Follows::Ok) && self.src.error.is_none() {
+            // The length leads nowhere. If a chain of records starts inside
+            // the body it announces, the length is the damage: skip to that
+            // chain. Otherwise the record is whole and what follows it is
+            // garbage (reported next), or the stream was cut (truncated).
+            let avail = self.src.peek(12 + h.len as usize).len();
+            if let Some(at) = (1..avail).find(|&at| self.chained(at)) {
+                self.src.skip(at);
+                return Some(Err(Damage {
+                    offset,
+                    kind: DamageKind::BadLength {
+                        announced: h.len,
+                        skipped: at as u64,
+                    },
+                }));
+            }
         }
         let total = 12 + u64::from(h.len);
         match chunk_mrt_record(&mut self.src) {

@@ -1,6 +1,7 @@
 //! `bgpsentry serve`: the arguments and the start-up rules (open only on
 //! loopback without tokens, unless `--insecure-public`), retention, and a
-//! graceful shutdown on Ctrl-C / SIGTERM.
+//! graceful shutdown on Ctrl-C / SIGTERM, bounded by `--shutdown-grace-secs`
+//! (see [`super::server`]).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,7 +12,8 @@ use anyhow::{Context, bail};
 use bgpsentry_core::model::Timestamp;
 use clap::Args;
 
-use super::{AppState, Clock, Tokens, serve_on};
+use super::server::HttpLimits;
+use super::{AppState, Clock, Tokens, serve_limited};
 use crate::store::{ReadPool, Store};
 
 /// `bgpsentry serve`.
@@ -51,6 +53,9 @@ pub struct ServeArgs {
     /// Use this instant as "now" for dateRange (replays of old data).
     #[arg(long, value_name = "DATETIME")]
     pub now: Option<String>,
+    /// Connection limit and timeouts of the HTTP server.
+    #[command(flatten)]
+    pub http: HttpLimits,
 }
 
 impl ServeArgs {
@@ -97,6 +102,7 @@ pub fn check_exposure(
 
 /// Runs `bgpsentry serve` to completion; returns the exit code.
 pub fn run(args: &ServeArgs) -> anyhow::Result<i32> {
+    args.http.validate().map_err(anyhow::Error::msg)?;
     let tokens = args.tokens()?;
     check_exposure(&args.listen, &tokens, args.insecure_public)?;
     let clock = match &args.now {
@@ -125,7 +131,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<i32> {
         } else {
             drop(store);
         }
-        serve_on(listener, state, shutdown_signal())
+        serve_limited(listener, state, &args.http, shutdown_signal())
             .await
             .context("serving")?;
         Ok::<_, anyhow::Error>(())

@@ -35,6 +35,12 @@ pub enum ApiError {
     /// A worker thread failed.
     #[error("internal error")]
     Internal(String),
+    /// The server is at its connection limit.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The path exists but not for this method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
 }
 
 impl ApiError {
@@ -53,6 +59,8 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Store(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
         }
     }
 
@@ -62,6 +70,8 @@ impl ApiError {
             ApiError::NotFound(_) => 10404,
             ApiError::Unauthorized => 10000,
             ApiError::Store(_) | ApiError::Internal(_) => 10500,
+            ApiError::Unavailable(_) => 10503,
+            ApiError::MethodNotAllowed(_) => 10405,
         }
     }
 }

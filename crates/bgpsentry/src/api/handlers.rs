@@ -145,6 +145,16 @@ pub async fn openapi() -> Response {
     resp
 }
 
+/// A known path with a method it does not serve: 405 in the error envelope
+/// (axum adds the `Allow` header).
+pub async fn method_not_allowed(method: axum::http::Method, uri: Uri) -> ApiError {
+    ApiError::MethodNotAllowed(format!(
+        "method {} is not allowed on {}",
+        super::error::echo(method.as_str()),
+        super::error::echo(uri.path())
+    ))
+}
+
 /// Anything else: 404 in the error envelope.
 pub async fn not_found(uri: Uri) -> ApiError {
     ApiError::NotFound(format!("no such path: {}", super::error::echo(uri.path())))

@@ -20,6 +20,7 @@ mod handlers;
 pub mod metrics;
 pub mod query_string;
 pub mod render;
+pub mod server;
 pub mod values;
 
 use std::future::Future;
@@ -130,6 +131,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(handlers::healthz))
         .route("/openapi.json", get(handlers::openapi))
         .route("/client/v4/radar/openapi.json", get(handlers::openapi))
+        .method_not_allowed_fallback(handlers::method_not_allowed)
         .fallback(handlers::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -138,13 +140,23 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Serves on `listener` until `shutdown` completes.
+/// Serves on `listener` with the default [`server::HttpLimits`] until
+/// `shutdown` completes.
 pub async fn serve_on(
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_limited(listener, state, &server::HttpLimits::default(), shutdown).await
+}
+
+/// Serves on `listener` within `limits` until `shutdown` completes (see
+/// [`server`]).
+pub async fn serve_limited(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    limits: &server::HttpLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    server::serve(listener, router(state), limits, shutdown).await
 }

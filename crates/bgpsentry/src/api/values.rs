@@ -8,11 +8,17 @@ use ipnet::IpNet;
 
 use super::error::{ApiError, echo};
 
-/// A non-empty value.
+/// A non-empty value without surrounding whitespace (a stray space, or a
+/// `+` that URL-decodes to one, is a malformed value, not a detail).
 pub fn non_empty<'a>(name: &str, v: &'a str) -> Result<&'a str, ApiError> {
     let t = v.trim();
     if t.is_empty() {
         Err(ApiError::param(name, format!("{name}: value is empty")))
+    } else if t.len() != v.len() {
+        Err(ApiError::param(
+            name,
+            format!("{name}: {:?} has leading or trailing whitespace", echo(v)),
+        ))
     } else {
         Ok(t)
     }
@@ -43,10 +49,11 @@ pub fn int(name: &str, v: &str, min: i64, max: i64) -> Result<i64, ApiError> {
     Ok(n)
 }
 
-/// An ASN: `13335`, `AS13335` or asdot `1.10`.
+/// An ASN: `13335`, `AS13335` or asdot `1.10`; digits only, no sign and
+/// no leading zeros (`+13335` and `013335` are not AS numbers).
 pub fn asn(name: &str, v: &str) -> Result<u32, ApiError> {
     let t = non_empty(name, v)?;
-    t.parse::<Asn>().map(|a| a.0).map_err(|_| {
+    let bad = || {
         ApiError::param(
             name,
             format!(
@@ -54,7 +61,18 @@ pub fn asn(name: &str, v: &str) -> Result<u32, ApiError> {
                 echo(t)
             ),
         )
-    })
+    };
+    let digits = t
+        .get(..2)
+        .filter(|p| p.eq_ignore_ascii_case("as"))
+        .map_or(t, |_| &t[2..]);
+    let canonical = |g: &str| {
+        !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit()) && (g == "0" || !g.starts_with('0'))
+    };
+    if !digits.split('.').all(canonical) || digits.split('.').count() > 2 {
+        return Err(bad());
+    }
+    t.parse::<Asn>().map(|a| a.0).map_err(|_| bad())
 }
 
 /// An alpha-2 country code, returned in upper case.
@@ -136,7 +154,16 @@ pub fn date(name: &str, v: &str) -> Result<(i64, i64), ApiError> {
             ),
         )
     };
-    if t.len() > 40 {
+    // ISO 8601's calendar form: a four-digit year (no sign: `-0001-01-01`
+    // and `+2024-01-01` are rejected), two-digit month and day.
+    let b = t.as_bytes();
+    let calendar = b.len() >= 10
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5..7].iter().all(u8::is_ascii_digit)
+        && b[7] == b'-'
+        && b[8..10].iter().all(u8::is_ascii_digit);
+    if t.len() > 40 || !calendar {
         return Err(bad());
     }
     let ts = Timestamp::parse(t).ok_or_else(bad)?;

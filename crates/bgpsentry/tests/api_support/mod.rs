@@ -6,7 +6,8 @@
 
 use std::path::PathBuf;
 
-use bgpsentry::api::{AppState, Clock, Tokens, serve_on};
+use bgpsentry::api::server::HttpLimits;
+use bgpsentry::api::{AppState, Clock, Tokens, serve_limited};
 use bgpsentry::store::synth::{self, Rng};
 use bgpsentry::store::{ReadPool, Store};
 use bgpsentry_core::model::{ChangeKind, Event, EventChange, HijackEvent, LeakEvent, Timestamp};
@@ -66,6 +67,16 @@ impl Server {
 
 /// Starts a server over a fresh store filled by `fill`.
 pub async fn start(fill: impl FnOnce(&mut Store), tokens: &[&str], clock: Clock) -> Server {
+    start_limited(fill, tokens, clock, &HttpLimits::default()).await
+}
+
+/// [`start`] with the given connection limit and timeouts.
+pub async fn start_limited(
+    fill: impl FnOnce(&mut Store),
+    tokens: &[&str],
+    clock: Clock,
+    limits: &HttpLimits,
+) -> Server {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("events.sqlite");
     let mut store = Store::open(&db).expect("open");
@@ -78,9 +89,13 @@ pub async fn start(fill: impl FnOnce(&mut Store), tokens: &[&str], clock: Clock)
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(serve_on(listener, state, async {
-        let _ = rx.await;
-    }));
+    let limits = limits.clone();
+    tokio::spawn(async move {
+        serve_limited(listener, state, &limits, async {
+            let _ = rx.await;
+        })
+        .await
+    });
     Server {
         base,
         db,
