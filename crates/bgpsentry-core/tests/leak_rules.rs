@@ -224,3 +224,37 @@ fn runs_as_a_boxed_detector_over_shared_evidence() {
     let d: Box<dyn Detector> = Box::new(LeakDetector::new(LeakConfig::default(), ev));
     drop(d);
 }
+
+#[test]
+fn research_and_education_mesh_edges_are_not_checked() {
+    // GÉANT (20965) → DFN (680) → Internet2 (11537), both "providers" of
+    // DFN by the table: an R&E mesh, not a leak.
+    let mut t = RelTable::new();
+    t.p2c(20965, 680).p2c(11537, 680);
+    let mut d = det(t.clone());
+    assert_eq!(d.check_path(&attrs("11537 680 20965 1103")), None);
+    assert_eq!(d.stats().check.research_education, 1);
+    let off = CheckConfig {
+        re_networks: vec![],
+        ..CheckConfig::default()
+    };
+    let f = det_cfg(t, off)
+        .check_path(&attrs("11537 680 20965 1103"))
+        .expect("without the list it reads as a hairpin");
+    assert_eq!(f.by, Asn(680));
+}
+
+#[test]
+fn weak_edges_give_weak_hairpins_only() {
+    let mut t = jinx_rels();
+    t.insert(Asn(1299), Asn(34984), Rel::Provider, 0.5);
+    let f = det(t.clone())
+        .check_path(&attrs(HAIRPIN))
+        .expect("a weak hairpin");
+    assert!(f.weak);
+    assert_eq!(f.leak_type, leak_type::HAIRPIN);
+    // A weak peer edge gives nothing.
+    let mut t = jinx_rels();
+    t.insert(Asn(1299), Asn(34984), Rel::Peer, 0.5);
+    assert_eq!(det(t).check_path(&attrs(HAIRPIN)), None);
+}

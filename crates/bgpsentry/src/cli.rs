@@ -137,6 +137,38 @@ pub struct LeakArgs {
     /// Extra IXP route-server ASNs to treat as transparent; repeatable.
     #[arg(long = "leak-route-server", value_name = "ASN")]
     pub leak_route_servers: Vec<bgpsentry_core::model::Asn>,
+    /// Seconds a leak segment must stay carried before it is raised
+    /// (path-hunting transients are not events; 0: at once).
+    #[arg(long, value_name = "SECS", default_value_t = bgpsentry_core::detect::leak::DEFAULT_MIN_PERSIST_SECS)]
+    pub leak_min_persist_secs: i64,
+    /// A leak segment carrying this many prefixes is raised at once, even
+    /// from one collector peer (0: off).
+    #[arg(long, value_name = "N", default_value_t = bgpsentry_core::detect::leak::DEFAULT_LARGE_PREFIXES)]
+    pub leak_large_prefixes: usize,
+    /// From this many prefixes a leak needs no persistence time, and one
+    /// seen only over weak (low-confidence) edges may be raised (0: off).
+    #[arg(long, value_name = "N", default_value_t = bgpsentry_core::detect::leak::DEFAULT_QUICK_PREFIXES)]
+    pub leak_quick_prefixes: usize,
+    /// An ended leak whose segment leaks again within this many seconds
+    /// rejoins its event (same id; 0: never).
+    #[arg(long, value_name = "SECS", default_value_t = bgpsentry_core::detect::leak::DEFAULT_REJOIN_SECS)]
+    pub leak_rejoin_secs: i64,
+    /// A leak segment the warm-up saw in this many distinct hours is
+    /// established routing and raises nothing (0: off).
+    #[arg(long, value_name = "HOURS", default_value_t = bgpsentry_core::detect::leak::DEFAULT_ESTABLISHED_HOURS)]
+    pub leak_established_hours: u32,
+    /// Raise a leak only while its confidence score (the sum of its tags,
+    /// docs/leaks.md) is at least this.
+    #[arg(long, value_name = "SCORE", default_value_t = bgpsentry_core::detect::leak::DEFAULT_MIN_SCORE, allow_hyphen_values = true)]
+    pub leak_min_score: i32,
+    /// A leak with this confidence score is raised without waiting for
+    /// the persistence time.
+    #[arg(long, value_name = "SCORE", default_value_t = bgpsentry_core::detect::leak::DEFAULT_QUICK_SCORE, allow_hyphen_values = true)]
+    pub leak_quick_score: i32,
+    /// Extra research-and-education ASNs whose mutual edges are not
+    /// valley-checked (the built-in list is in docs/leaks.md); repeatable.
+    #[arg(long = "leak-re-asn", value_name = "ASN")]
+    pub leak_re_asns: Vec<bgpsentry_core::model::Asn>,
     /// Evidence for the leak detector alone (relationships inferred by the
     /// first pass of `replay`), so the hijack tags keep the given evidence.
     #[arg(skip)]
@@ -153,6 +185,14 @@ impl Default for LeakArgs {
             leak_quiet_secs: d.quiet_secs,
             leak_min_confidence: d.check.min_confidence,
             leak_route_servers: Vec::new(),
+            leak_min_persist_secs: d.min_persist_secs,
+            leak_large_prefixes: d.large_prefixes,
+            leak_quick_prefixes: d.quick_prefixes,
+            leak_rejoin_secs: d.rejoin_secs,
+            leak_established_hours: d.established_hours,
+            leak_min_score: d.min_score,
+            leak_quick_score: d.quick_score,
+            leak_re_asns: Vec::new(),
             evidence: None,
         }
     }
@@ -165,8 +205,18 @@ impl LeakArgs {
             min_peers: self.leak_min_peers,
             min_prefixes: self.leak_min_prefixes,
             quiet_secs: self.leak_quiet_secs,
+            min_persist_secs: self.leak_min_persist_secs,
+            large_prefixes: self.leak_large_prefixes,
+            quick_prefixes: self.leak_quick_prefixes,
+            rejoin_secs: self.leak_rejoin_secs,
+            established_hours: self.leak_established_hours,
+            min_score: self.leak_min_score,
+            quick_score: self.leak_quick_score,
             ..Default::default()
         };
+        c.check
+            .re_networks
+            .extend(self.leak_re_asns.iter().copied());
         c.check.min_confidence = self.leak_min_confidence;
         c.check
             .route_servers

@@ -396,6 +396,16 @@ pub fn fingerprint(args: &DetectArgs) -> String {
         l.leak_quiet_secs,
         l.leak_min_confidence,
         l.leak_route_servers,
+    ) + &format!(
+        " leak_persist={} leak_large={} leak_rejoin={} leak_re={:?} leak_established={} leak_min_score={} leak_quick={}/{}",
+        l.leak_min_persist_secs,
+        l.leak_large_prefixes,
+        l.leak_rejoin_secs,
+        l.leak_re_asns,
+        l.leak_established_hours,
+        l.leak_min_score,
+        l.leak_quick_prefixes,
+        l.leak_quick_score,
     );
     let text = format!(
         "{text} group={} resync={}",

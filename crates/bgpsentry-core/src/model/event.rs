@@ -200,6 +200,17 @@ pub struct LeakEvent {
     pub prefix_count: u32,
 
     // ---- extras beyond Radar ----
+    /// Our evidence score for the leak, the sum of `tags[].score` (Radar
+    /// lists no leak evidence; `docs/leaks.md` § Evidence tags).
+    #[serde(default)]
+    pub confidence_score: i32,
+    /// Evidence tags (`docs/leaks.md`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+    /// Every segment `[from, by, to]` of this leaker in the event (first
+    /// 10, in the order seen; `leak_seg` is the first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub leak_segs: Vec<Vec<Asn>>,
     /// When it finished.
     #[serde(
         default,

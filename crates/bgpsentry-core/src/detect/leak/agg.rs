@@ -8,7 +8,7 @@ use ipnet::IpNet;
 
 use super::check::Finding;
 use super::knowledge::AsKnowledge;
-use crate::model::{Asn, LeakEvent, PeerId, SamplePath, Timestamp};
+use crate::model::{Asn, LeakEvent, PeerId, SamplePath, Tag, Timestamp};
 
 /// How much of the evidence an event lists (counts are always complete).
 #[derive(Copy, Clone, Debug)]
@@ -25,7 +25,10 @@ pub struct ListCaps {
 #[derive(Debug)]
 pub(super) struct Agg {
     pub id: Option<u64>,
+    /// The first segment's finding (`leak_seg`, `leak_type`).
     pub finding: Finding,
+    /// Every segment of this leaker, first [`MAX_SEGS`].
+    pub segs: Vec<[Asn; 3]>,
     pub peers: HashSet<PeerId>,
     pub prefixes: HashSet<IpNet>,
     pub origins: HashSet<Asn>,
@@ -43,13 +46,27 @@ pub(super) struct Agg {
     pub dirty: bool,
     /// Peers, prefixes or origins grew since the last emitted change.
     pub grown: bool,
+    /// When a raised event ended (kept for the rejoin window).
+    pub ended_ts: Option<Timestamp>,
+    /// An ended event came back; the next change says so.
+    pub rejoined: bool,
+    /// The confidence score of the last emitted change.
+    pub reported_score: Option<i32>,
+    /// It met the raise thresholds once but not the minimum score.
+    pub low_score: bool,
+    /// At least one of its findings had every edge at full confidence.
+    pub strong: bool,
 }
+
+/// Segments listed per event.
+pub const MAX_SEGS: usize = 10;
 
 impl Agg {
     pub fn new(finding: Finding, ts: Timestamp) -> Self {
         Agg {
             id: None,
             finding,
+            segs: vec![finding.seg()],
             peers: HashSet::new(),
             prefixes: HashSet::new(),
             origins: HashSet::new(),
@@ -64,6 +81,21 @@ impl Agg {
             carried: 0,
             dirty: false,
             grown: false,
+            ended_ts: None,
+            rejoined: false,
+            reported_score: None,
+            low_score: false,
+            strong: !finding.weak,
+        }
+    }
+
+    /// Notes a segment of this leaker.
+    pub fn add_seg(&mut self, f: &Finding) {
+        self.strong |= !f.weak;
+        let seg = f.seg();
+        if self.segs.len() < MAX_SEGS && !self.segs.contains(&seg) {
+            self.segs.push(seg);
+            self.grown = true;
         }
     }
 
@@ -104,12 +136,13 @@ impl Agg {
         self.samples.len() < caps.sample_paths && !self.sampled_peers.contains(&peer)
     }
 
-    /// The event in Radar's shape.
+    /// The event in Radar's shape, with our tags.
     pub fn event(
         &self,
         k: &dyn AsKnowledge,
         finished: bool,
         ended: Option<Timestamp>,
+        tags: Vec<Tag>,
     ) -> LeakEvent {
         let seg = self.finding.seg();
         let mut countries: Vec<String> = seg
@@ -138,6 +171,9 @@ impl Agg {
             origin_count: u32::try_from(self.origins.len()).unwrap_or(u32::MAX),
             peer_count: u32::try_from(self.peers.len()).unwrap_or(u32::MAX),
             prefix_count: u32::try_from(self.prefixes.len()).unwrap_or(u32::MAX),
+            confidence_score: super::tags::score(&tags),
+            tags,
+            leak_segs: self.segs.iter().map(|s| s.to_vec()).collect(),
             ended_ts: ended,
             prefixes: prefixes.iter().map(ToString::to_string).collect(),
             origins,

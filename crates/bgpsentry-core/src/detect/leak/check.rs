@@ -26,6 +26,10 @@ pub struct Finding {
     pub leak_type: u8,
     /// True when the RFC 9234 OTC attribute proved the `from` edge.
     pub otc: bool,
+    /// True when an edge is below the confidence threshold (but at least
+    /// [`CheckConfig::weak_confidence`]): the detector raises such leaks
+    /// only when they are large.
+    pub weak: bool,
 }
 
 impl Finding {
@@ -44,6 +48,13 @@ pub struct CheckConfig {
     pub route_servers: Vec<Asn>,
     /// Raise leaks whose leaker is in the transit-free clique.
     pub clique_leakers: bool,
+    /// Research-and-education networks whose mutual edges are not checked
+    /// ([`super::knowledge::KNOWN_RE_NETWORKS`] by default).
+    pub re_networks: Vec<Asn>,
+    /// Edges between this and `min_confidence` give weak findings
+    /// ([`Finding::weak`]); below it they are unknown. Above
+    /// `min_confidence`: no weak findings.
+    pub weak_confidence: f32,
 }
 
 impl Default for CheckConfig {
@@ -55,6 +66,11 @@ impl Default for CheckConfig {
                 .map(|a| Asn(*a))
                 .collect(),
             clique_leakers: false,
+            re_networks: super::knowledge::KNOWN_RE_NETWORKS
+                .iter()
+                .map(|a| Asn(*a))
+                .collect(),
+            weak_confidence: 0.5,
         }
     }
 }
@@ -66,6 +82,8 @@ pub struct CheckStats {
     pub paths: u64,
     /// Paths with a leak.
     pub leaks: u64,
+    /// Paths whose only leak has an edge below `min_confidence` (weak).
+    pub weak_leaks: u64,
     /// … of which proven by OTC.
     pub otc_leaks: u64,
     /// Paths with fewer than three distinct ASes after cleaning.
@@ -80,6 +98,8 @@ pub struct CheckStats {
     pub sibling: u64,
     /// Would-be leaks by a transit-free clique member.
     pub clique: u64,
+    /// Would-be leaks over an edge between two R&E networks.
+    pub research_education: u64,
     /// Would-be leaks with an edge below the confidence threshold.
     pub low_confidence: u64,
     /// Triples with an unknown edge next to an up or sideways edge.
@@ -114,7 +134,10 @@ pub struct Checker {
 enum Edge {
     Known(Rel),
     Unknown,
-    Weak,
+    /// Below `min_confidence`, at least `weak_confidence`: a weak finding.
+    Weak(Rel),
+    /// Below `weak_confidence`: counted as low confidence, no finding.
+    Low,
 }
 
 impl Checker {
@@ -141,7 +164,11 @@ impl Checker {
             None => self.check_valley(k, cfg),
         };
         if let Some(f) = &found {
-            self.stats.leaks += 1;
+            if f.weak {
+                self.stats.weak_leaks += 1;
+            } else {
+                self.stats.leaks += 1;
+            }
             if f.otc {
                 self.stats.otc_leaks += 1;
             }
@@ -190,7 +217,13 @@ impl Checker {
         }
         match k.rel(a, by) {
             None => Edge::Unknown,
-            Some((_, c)) if c < cfg.min_confidence => Edge::Weak,
+            Some((r, c)) if c < cfg.min_confidence => {
+                if c >= cfg.weak_confidence {
+                    Edge::Weak(r)
+                } else {
+                    Edge::Low
+                }
+            }
             Some((r, _)) => Edge::Known(r),
         }
     }
@@ -198,13 +231,16 @@ impl Checker {
     /// Valley-free check, origin side first.
     fn check_valley(&mut self, k: &dyn AsKnowledge, cfg: &CheckConfig) -> Option<Finding> {
         let n = self.path.len();
+        let mut weak = None;
         for i in (0..n - 2).rev() {
             let (to, by, from) = (self.path[i], self.path[i + 1], self.path[i + 2]);
-            if let Some(f) = self.judge(to, by, from, None, k, cfg) {
-                return Some(f);
+            match self.judge(to, by, from, None, k, cfg) {
+                Some(f) if !f.weak => return Some(f),
+                Some(f) => weak = weak.or(Some(f)),
+                None => {}
             }
         }
-        None
+        weak
     }
 
     /// Judges one triple; `forced_from` replaces the `from` edge (OTC).
@@ -226,21 +262,35 @@ impl Checker {
             None => self.edge(from, by, k, cfg),
         };
         let et = self.edge(to, by, k, cfg);
-        let (rf, rt) = match (ef, et) {
-            (Edge::Known(rf), Edge::Known(rt)) => (rf, rt),
-            (Edge::Known(r), Edge::Unknown) | (Edge::Unknown, Edge::Known(r)) => {
+        let (rf, rt, weak) = match (ef, et) {
+            (Edge::Known(rf), Edge::Known(rt)) => (rf, rt, false),
+            (Edge::Known(r), Edge::Unknown)
+            | (Edge::Unknown, Edge::Known(r))
+            | (Edge::Weak(r), Edge::Unknown)
+            | (Edge::Unknown, Edge::Weak(r)) => {
                 if up_or_side(r) {
                     self.stats.unknown += 1;
                 }
                 return None;
             }
-            (Edge::Known(r), Edge::Weak) | (Edge::Weak, Edge::Known(r)) => {
+            (Edge::Known(rf), Edge::Weak(rt))
+            | (Edge::Weak(rf), Edge::Known(rt))
+            | (Edge::Weak(rf), Edge::Weak(rt)) => {
+                if up_or_side(rf) && up_or_side(rt) {
+                    self.stats.low_confidence += 1;
+                }
+                (rf, rt, true)
+            }
+            (Edge::Known(r), Edge::Low)
+            | (Edge::Low, Edge::Known(r))
+            | (Edge::Weak(r), Edge::Low)
+            | (Edge::Low, Edge::Weak(r)) => {
                 if up_or_side(r) {
                     self.stats.low_confidence += 1;
                 }
                 return None;
             }
-            _ => {
+            (Edge::Unknown | Edge::Low, Edge::Unknown | Edge::Low) => {
                 self.stats.unknown += 1;
                 return None;
             }
@@ -254,8 +304,18 @@ impl Checker {
         if !(up_or_side(rf) && up_or_side(rt)) {
             return None;
         }
+        let re = |a: Asn| cfg.re_networks.contains(&a);
+        if re(by) && (re(from) || re(to)) {
+            self.stats.research_education += 1;
+            return None;
+        }
         if k.is_clique(by) && !cfg.clique_leakers {
             self.stats.clique += 1;
+            return None;
+        }
+        // Over weak edges only the hairpin: provider edges are what
+        // inference gets right most often; weak peer edges are guesses.
+        if weak && !(rf == Rel::Provider && rt == Rel::Provider) {
             return None;
         }
         Some(Finding {
@@ -264,6 +324,7 @@ impl Checker {
             to,
             leak_type: type_of(rf, rt),
             otc: forced_from.is_some(),
+            weak,
         })
     }
 
@@ -283,7 +344,7 @@ impl Checker {
             match self.edge(to, by, k, cfg) {
                 Edge::Known(Rel::Customer) | Edge::Known(Rel::Sibling) => continue,
                 Edge::Known(_) => return self.judge(to, by, from, Some(forced), k, cfg),
-                Edge::Unknown | Edge::Weak => return None,
+                Edge::Unknown | Edge::Weak(_) | Edge::Low => return None,
             }
         }
         None

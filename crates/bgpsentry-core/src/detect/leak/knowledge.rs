@@ -34,6 +34,11 @@ pub trait AsKnowledge {
     fn is_special(&self, a: Asn) -> bool {
         is_special_asn(a)
     }
+    /// Every provider → customer edge as `(provider, customer, confidence)`,
+    /// for customer cones; empty when the knowledge has no edge list.
+    fn p2c_edges(&self) -> Vec<(Asn, Asn, f32)> {
+        Vec::new()
+    }
 }
 
 macro_rules! forward_knowledge {
@@ -54,6 +59,9 @@ macro_rules! forward_knowledge {
             fn is_special(&self, a: Asn) -> bool {
                 (**self).is_special(a)
             }
+            fn p2c_edges(&self) -> Vec<(Asn, Asn, f32)> {
+                (**self).p2c_edges()
+            }
         }
     )*};
 }
@@ -67,6 +75,23 @@ impl AsKnowledge for AsRelationships {
     fn is_clique(&self, a: Asn) -> bool {
         AsRelationships::is_clique(self, a)
     }
+    fn p2c_edges(&self) -> Vec<(Asn, Asn, f32)> {
+        p2c_of(self)
+    }
+}
+
+/// The provider → customer edges of a relationship table.
+fn p2c_of(t: &AsRelationships) -> Vec<(Asn, Asn, f32)> {
+    let mut v: Vec<(Asn, Asn, f32)> = t
+        .iter()
+        .filter_map(|(a, b, i)| match i.rel {
+            Rel::Provider => Some((a, b, i.confidence)),
+            Rel::Customer => Some((b, a, i.confidence)),
+            _ => None,
+        })
+        .collect();
+    v.sort_unstable_by_key(|e| (e.0, e.1));
+    v
 }
 
 /// The production knowledge: relationships (files or inferred), siblings
@@ -86,6 +111,9 @@ impl AsKnowledge for Evidence {
     }
     fn is_special(&self, a: Asn) -> bool {
         is_special_asn(a) || self.bogons.asn_is_bogon(a)
+    }
+    fn p2c_edges(&self) -> Vec<(Asn, Asn, f32)> {
+        p2c_of(&self.asrel)
     }
 }
 
@@ -113,6 +141,52 @@ pub const KNOWN_ROUTE_SERVERS: &[u32] = &[
     8714,  // LINX route servers
     24115, // Equinix IX route servers
     34307, // NL-ix route servers
+];
+
+/// Research-and-education backbones and exchanges whose mutual edges are
+/// not valley-checked (as route servers are removed). R&E networks pass
+/// each other's (and their members') routes across a mesh of backbones —
+/// an NREN's routes reach a US campus through GÉANT, TransPAC or APAN and
+/// Internet2 — that neither provider/customer nor peer describes, and
+/// inference from collector paths labels those links in every direction.
+/// A triple whose `from` or `to` edge joins two of these raises nothing
+/// (`research_education` in the counters). Extend with
+/// [`super::CheckConfig::re_networks`]. Sources: the networks' own PeeringDB
+/// and RIR registrations (2008 numbers still in use).
+pub const KNOWN_RE_NETWORKS: &[u32] = &[
+    20965, // GÉANT (pan-European R&E backbone)
+    21320, // GÉANT IP
+    11537, // Internet2 (Abilene)
+    11164, // Internet2 TransitRail
+    19401, // National LambdaRail
+    293,   // ESnet (US DoE)
+    27750, // RedCLARA (Latin America)
+    22388, // TransPAC (US–Asia)
+    7660,  // APAN-JP (Asia-Pacific Advanced Network)
+    24287, // TEIN2 (Trans-Eurasia Information Network)
+    24490, // TEIN2 (Trans-Eurasia Information Network)
+    20080, // AMPATH (Americas exchange)
+    6509,  // CANARIE (Canada)
+    1103,  // SURFnet (NL)
+    680,   // DFN (DE)
+    786,   // JANET (UK)
+    2200,  // RENATER (FR)
+    137,   // GARR (IT)
+    766,   // RedIRIS (ES)
+    2603,  // NORDUnet (Nordic)
+    2907,  // SINET (JP)
+    7575,  // AARNet (AU)
+    4538,  // CERNET (CN)
+    17579, // KREONET2 (KR)
+    2152,  // CENIC / CSUNet (US)
+    3754,  // NYSERNet (US)
+    559,   // SWITCH (CH)
+    2852,  // CESNET (CZ)
+    1853,  // ACOnet (AT)
+    2611,  // BELNET (BE)
+    5408,  // GRNET (GR)
+    1930,  // FCCN (PT)
+    8501,  // PIONIER (PL)
 ];
 
 /// A plain relationship table (for tests, benches and fixtures).
@@ -231,6 +305,16 @@ impl AsKnowledge for RelTable {
     }
     fn country(&self, a: Asn) -> Option<&str> {
         self.countries.get(&a).map(String::as_str)
+    }
+    fn p2c_edges(&self) -> Vec<(Asn, Asn, f32)> {
+        let mut v: Vec<(Asn, Asn, f32)> = self
+            .rels
+            .iter()
+            .filter(|(_, (r, _))| *r == Rel::Provider)
+            .map(|((a, b), (_, c))| (*a, *b, *c))
+            .collect();
+        v.sort_unstable_by_key(|e| (e.0, e.1));
+        v
     }
 }
 
