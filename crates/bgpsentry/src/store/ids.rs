@@ -7,8 +7,8 @@
 //!
 //! * an event already in the store with the same **natural key** keeps its
 //!   row; the key is what the detectors fix when an event is born and never
-//!   change afterwards: for a hijack the hijacker, the victim set, the event
-//!   type and the first hijack announcement (`min_hijack_ts`, µs); for a
+//!   change afterwards: for a hijack the hijacker, the event type and the
+//!   first hijack announcement (`min_hijack_ts`, µs); for a
 //!   leak the segment, the leak type and the first leaked announcement.
 //!   Replaying the same inputs again (after a crash, or by a daemon whose
 //!   checkpoint was lost) therefore finds every event's old row;
@@ -31,14 +31,12 @@ use super::rows::{KIND_HIJACK, KIND_LEAK, sql_id};
 use super::write::change_name;
 
 /// The natural key of a hijack (see the module doc).
+/// The victim set is not part of it: it grows while a hijacker's
+/// announcements against other victims join its event (`--group-secs`).
 pub fn hijack_key(e: &HijackEvent) -> String {
-    let victims: Vec<String> = e.victim_asns.iter().map(|a| a.0.to_string()).collect();
     format!(
-        "h|{}|{}|{}|{}",
-        e.hijacker_asn.0,
-        victims.join(","),
-        e.event_type,
-        e.min_hijack_ts.0
+        "h|{}|{}|{}",
+        e.hijacker_asn.0, e.event_type, e.min_hijack_ts.0
     )
 }
 
