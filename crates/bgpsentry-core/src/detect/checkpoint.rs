@@ -27,7 +27,9 @@ use crate::model::Timestamp;
 pub const MAGIC: &str = "bgpsentry-checkpoint";
 
 /// Version of the body layout; bumped on any incompatible change.
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: the leak detector's active peers carry their last message time
+/// (one `ActivePeers` tracker for both detectors).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What precedes the body.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

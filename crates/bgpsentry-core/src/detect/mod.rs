@@ -8,6 +8,7 @@
 
 pub mod leak;
 
+pub mod active;
 pub mod baseline;
 pub mod checkpoint;
 pub mod hijack;

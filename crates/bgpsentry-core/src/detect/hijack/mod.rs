@@ -41,6 +41,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 use super::Detector;
+use super::active::ActivePeers;
 use super::baseline;
 use super::state::{RoutingState, Slot, StateStats};
 use crate::bootstrap::{BootstrapError, TableReport};
@@ -229,12 +230,6 @@ struct Hit {
     seen_before: bool,
 }
 
-/// A collector peer counts as active (one that could have seen a route)
-/// while its last message is at most this old: visibility shares are taken
-/// over active peers, not over every peer that ever spoke (a warm-up day
-/// from another collector, or a peer gone for good, would dilute them).
-pub const ACTIVE_PEER_SECS: i64 = 3600;
-
 /// How an announcement's origin relates to the baseline.
 enum Class {
     /// No established origin covers the prefix.
@@ -287,10 +282,8 @@ pub struct HijackDetector {
     warm: bool,
     /// Fed warm-up messages ([`Detector::learn`]): classify nothing.
     learning: bool,
-    /// Last message time of every collector peer.
-    peer_seen: HashMap<PeerId, Timestamp>,
-    /// Active peers (see [`ACTIVE_PEER_SECS`]) as counted at the time given.
-    active_peers: (Timestamp, usize),
+    /// Collector peers that could have seen a route now (visibility shares).
+    active: ActivePeers,
     /// Announcement rate per peer (table re-sends); not checkpointed: a
     /// re-send in progress at a restart is seen again from its next minute.
     bursts: HashMap<PeerId, Burst>,
@@ -483,7 +476,8 @@ pub struct HijackSnapshot<S> {
     #[serde(default)]
     upstreams: Vec<(Asn, Asn)>,
     suspect_edges: Vec<u64>,
-    /// Last message time per collector peer; absent in older checkpoints.
+    /// Last message time per active collector peer; absent in older
+    /// checkpoints.
     #[serde(default)]
     peer_seen: Vec<(PeerId, Timestamp)>,
     events: Vec<EventRepr>,
@@ -536,8 +530,7 @@ impl HijackDetector {
             state: RoutingState::new(cfg.learn_secs),
             warm: cfg.warmup_secs == 0,
             learning: false,
-            peer_seen: HashMap::new(),
-            active_peers: (Timestamp::default(), 0),
+            active: ActivePeers::new(),
             bursts: HashMap::new(),
             resync_now: false,
             cfg,
@@ -619,7 +612,7 @@ impl HijackDetector {
                     .flat_map(|(o, us)| us.iter().map(move |u| (*o, *u))),
             ),
             suspect_edges: sorted(self.suspect_edges.iter().copied()),
-            peer_seen: sorted(self.peer_seen.iter().map(|(p, t)| (*p, *t))),
+            peer_seen: self.active.to_vec(),
             events: self.events.values().map(EventRepr::of).collect(),
             ended,
             ended_order: self.ended_order.iter().copied().collect(),
@@ -682,8 +675,7 @@ impl HijackDetector {
             self.add_upstream(o, u);
         }
         self.suspect_edges = snap.suspect_edges.into_iter().collect();
-        self.peer_seen = snap.peer_seen.into_iter().collect();
-        self.active_peers = (Timestamp::default(), 0);
+        self.active = ActivePeers::from_vec(snap.peer_seen);
         self.events = events;
         self.ended = ended;
         self.ended_order = snap.ended_order.into_iter().collect();
@@ -896,19 +888,9 @@ impl HijackDetector {
         self.stats.warmup_established += n as u64;
     }
 
-    /// Collector peers active at `ts` (see [`ACTIVE_PEER_SECS`]), counted
-    /// at most once a minute of message time.
-    fn active_peers(&mut self, ts: Timestamp) -> usize {
-        let (at, n) = self.active_peers;
-        if n == 0 || ts.secs_since(at) >= 60 || ts < at {
-            let n = self
-                .peer_seen
-                .values()
-                .filter(|t| ts.secs_since(**t) <= ACTIVE_PEER_SECS)
-                .count();
-            self.active_peers = (ts, n);
-        }
-        self.active_peers.1.max(1)
+    /// Collector peers active now (at least 1, a share's denominator).
+    fn active_peers(&self) -> usize {
+        self.active.count().max(1)
     }
 
     /// True when a live event of `hijacker` carries `prefix`.
@@ -941,7 +923,7 @@ impl HijackDetector {
     /// True while only a few peers burst at once (a re-send, not an
     /// incident seen everywhere; see [`RESYNC_MAX_PEER_SHARE`]).
     fn few_peers_bursting(&mut self, ts: Timestamp) -> bool {
-        let active = self.active_peers(ts);
+        let active = self.active_peers();
         let bursting = self.bursts.values().filter(|b| ts <= b.until).count();
         let max = ((active as f64 * RESYNC_MAX_PEER_SHARE).floor() as usize).max(1);
         bursting <= max
@@ -1082,7 +1064,7 @@ impl HijackDetector {
                 id
             }
         };
-        let total_peers = self.active_peers(ts);
+        let total_peers = self.active_peers();
         let typo = self
             .events
             .get(&id)
@@ -1346,6 +1328,7 @@ impl HijackDetector {
 
     fn session_down(&mut self, peer: PeerId, ts: Timestamp, touched: &mut BTreeMap<u64, Touch>) {
         self.stats.peer_downs += 1;
+        self.active.down(peer, ts);
         for (prefix, slot, _) in self.state.peer_down(peer, ts) {
             if let Some(id) = self.detach(prefix, slot, ts) {
                 touched.entry(id).or_default();
@@ -1384,7 +1367,7 @@ impl Detector for HijackDetector {
         if self.start.is_none() {
             self.start = Some(msg.ts);
         }
-        self.peer_seen.insert(msg.peer, msg.ts);
+        self.active.seen(msg.peer, msg.ts);
         self.check_warmup(msg.ts);
         let mut touched: BTreeMap<u64, Touch> = BTreeMap::new();
         match &msg.event {

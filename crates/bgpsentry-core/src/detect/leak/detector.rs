@@ -35,7 +35,7 @@
 //! standing arrangement) and raises nothing (`established`); one seen less
 //! often carries the `seen_in_warmup` tag.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use ipnet::IpNet;
 
@@ -47,6 +47,7 @@ use super::knowledge::{AsKnowledge, Rel};
 use super::snapshot::{AggRepr, sorted};
 use super::tags::{TagInput, tags};
 use crate::detect::Detector;
+use crate::detect::active::ActivePeers;
 use crate::model::{
     Asn, ChangeKind, Event, EventChange, PathAttrs, PeerId, PeerTable, RouteEvent, RouteMessage,
     SamplePath, Tag, Timestamp,
@@ -106,7 +107,7 @@ pub struct LeakDetector<K> {
     ended: BTreeMap<u64, Agg>,
     ended_by: HashMap<Asn, u64>,
     carried: HashMap<RouteKey, u64>,
-    active: HashSet<PeerId>,
+    active: ActivePeers,
     warm: HashMap<[Asn; 3], WarmSeen>,
     stats: LeakStats,
 }
@@ -126,7 +127,7 @@ impl<K: AsKnowledge> LeakDetector<K> {
             ended: BTreeMap::new(),
             ended_by: HashMap::new(),
             carried: HashMap::new(),
-            active: HashSet::new(),
+            active: ActivePeers::new(),
             warm: HashMap::new(),
             stats: LeakStats::default(),
         }
@@ -157,7 +158,7 @@ impl<K: AsKnowledge> LeakDetector<K> {
                 s.ended_quiet,
             ],
             ended: self.ended.iter().map(|(k, a)| AggRepr::of(*k, a)).collect(),
-            active: sorted(self.active.iter().copied()),
+            active: self.active.to_vec(),
             warm: sorted(
                 self.warm
                     .iter()
@@ -205,7 +206,7 @@ impl<K: AsKnowledge> LeakDetector<K> {
             .into_iter()
             .map(|(p, n, id, k)| ((p, n, id), k))
             .collect();
-        self.active = snap.active.into_iter().collect();
+        self.active = ActivePeers::from_vec(snap.active);
         self.warm = snap
             .warm
             .into_iter()
@@ -252,13 +253,13 @@ impl<K: AsKnowledge> LeakDetector<K> {
 
     /// Collector peers currently announcing routes.
     pub fn active_peers(&self) -> usize {
-        self.active.len()
+        self.active.count()
     }
 
     /// Collector peers a segment needs before it is raised: `min_peers`,
     /// but never more than half the active peers (and at least one).
     pub fn required_peers(&self) -> usize {
-        self.cfg.min_peers.min((self.active.len() / 2).max(1))
+        self.cfg.min_peers.min((self.active.count() / 2).max(1))
     }
 
     fn caps(&self) -> ListCaps {
@@ -292,7 +293,7 @@ impl<K: AsKnowledge> LeakDetector<K> {
             cone,
             prefixes: a.prefixes.len(),
             peers: a.peers.len(),
-            active_peers: self.active.len(),
+            active_peers: self.active.count(),
             duration_secs: end.secs_since(a.min_ts),
             seen_in_warmup: self.warm.contains_key(&f.seg()),
             large_prefixes: self.cfg.large_prefixes,
@@ -412,7 +413,7 @@ impl<K: AsKnowledge> LeakDetector<K> {
     }
 
     fn session_down(&mut self, peer: PeerId, ts: Timestamp, out: &mut Vec<EventChange>) {
-        self.active.remove(&peer);
+        self.active.down(peer, ts);
         let mut lost: BTreeMap<u64, u64> = BTreeMap::new();
         self.carried.retain(|k, slot| {
             if k.0 == peer {
@@ -620,7 +621,7 @@ impl<K: AsKnowledge> Detector for LeakDetector<K> {
                 if let Some(attrs) = attrs
                     && !announced.is_empty()
                 {
-                    self.active.insert(msg.peer);
+                    self.active.seen(msg.peer, msg.ts);
                     self.announce(msg, peers, announced, attrs, out);
                 }
             }
@@ -639,11 +640,11 @@ impl<K: AsKnowledge> Detector for LeakDetector<K> {
                 attrs: Some(attrs),
                 ..
             } if !announced.is_empty() => {
-                self.active.insert(msg.peer);
+                self.active.seen(msg.peer, msg.ts);
                 self.learn_path(msg.ts, attrs);
             }
             RouteEvent::PeerState { .. } if msg.is_session_down() => {
-                self.active.remove(&msg.peer);
+                self.active.down(msg.peer, msg.ts);
             }
             _ => {}
         }

@@ -139,7 +139,8 @@ pub struct LeakSnapshot {
     pub(super) ended: Vec<AggRepr>,
     /// Collector peers announcing routes.
     #[serde(default)]
-    pub(super) active: Vec<PeerId>,
+    /// (peer, last message time) of the active collector peers.
+    pub(super) active: Vec<(PeerId, Timestamp)>,
     /// Segments seen during the warm-up: segment, first and last time,
     /// distinct hours seen.
     #[serde(default)]
