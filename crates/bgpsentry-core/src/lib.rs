@@ -19,5 +19,6 @@
 pub mod bootstrap;
 pub mod detect;
 pub mod evidence;
+pub mod fasthash;
 pub mod model;
 pub mod mrt;

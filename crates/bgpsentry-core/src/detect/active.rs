@@ -9,7 +9,7 @@
 //! is refreshed at most once a minute of message time, so asking for it on
 //! every announcement costs nothing.
 
-use std::collections::HashMap;
+use crate::fasthash::HashMap;
 
 use crate::model::{PeerId, Timestamp};
 

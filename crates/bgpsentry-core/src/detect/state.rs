@@ -25,7 +25,7 @@
 //!   ([`RoutingState::seen_before`]). Past origins are kept for the life of
 //!   the state, as established ones are.
 
-use std::collections::{HashMap, HashSet};
+use crate::fasthash::{HashMap, HashSet, HashSetExt};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use prefix_trie::PrefixMap;

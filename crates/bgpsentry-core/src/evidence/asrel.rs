@@ -5,7 +5,7 @@
 //! ([`super::asrel_infer`]); either way each edge carries a confidence and
 //! the table knows the clique of transit-free ASes.
 
-use std::collections::{HashMap, HashSet};
+use crate::fasthash::{HashMap, HashSet};
 use std::io::{self, Write};
 
 use crate::model::Asn;

@@ -29,7 +29,7 @@
 //! for n votes of which `share` agree; clique links 0.9; leftover c2p 0.6,
 //! leftover p2p 0.5.
 
-use std::collections::{HashMap, HashSet};
+use crate::fasthash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::io::{self, Read};
 
 use super::asrel::{AsRelationships, Relationship};

@@ -33,7 +33,8 @@ pub mod event;
 pub mod tags;
 pub mod typo;
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use crate::fasthash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::collections::{BTreeMap, VecDeque};
 use std::io::Read;
 use std::sync::Arc;
 

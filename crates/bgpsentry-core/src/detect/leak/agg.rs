@@ -2,7 +2,7 @@
 //! `[from, by, to]` while it lives, first as a candidate below the raise
 //! thresholds, then as a raised event with an id.
 
-use std::collections::HashSet;
+use crate::fasthash::{HashSet, HashSetExt};
 
 use ipnet::IpNet;
 

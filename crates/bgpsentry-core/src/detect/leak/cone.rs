@@ -10,7 +10,7 @@
 //! cached. Walks stop at [`MAX_CONE`] ASes: such a cone is "large" and
 //! answers `None` (no evidence either way) for ASes it did not reach.
 
-use std::collections::{HashMap, HashSet};
+use crate::fasthash::{HashMap, HashMapExt, HashSet};
 
 use super::knowledge::AsKnowledge;
 use crate::model::Asn;
@@ -92,7 +92,7 @@ impl Cones {
 }
 
 fn walk(customers: &HashMap<Asn, Vec<Asn>>, root: Asn) -> Cone {
-    let mut members = HashSet::from([root]);
+    let mut members: HashSet<Asn> = [root].into_iter().collect();
     let mut todo = vec![root];
     while let Some(a) = todo.pop() {
         for c in customers.get(&a).map(Vec::as_slice).unwrap_or(&[]) {

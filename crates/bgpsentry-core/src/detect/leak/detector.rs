@@ -35,7 +35,8 @@
 //! standing arrangement) and raises nothing (`established`); one seen less
 //! often carries the `seen_in_warmup` tag.
 
-use std::collections::{BTreeMap, HashMap};
+use crate::fasthash::{HashMap, HashMapExt};
+use std::collections::BTreeMap;
 
 use ipnet::IpNet;
 

@@ -5,7 +5,7 @@
 //! [`RelTable`] is the plain in-memory implementation: tests, benches and
 //! callers without an [`crate::evidence::Evidence`] use it.
 
-use std::collections::{HashMap, HashSet};
+use crate::fasthash::{HashMap, HashSet};
 
 use crate::evidence::{AsRelationships, Evidence};
 use crate::model::{AS_TRANS, Asn};
