@@ -24,7 +24,7 @@ use bgpsentry::ingest::live::{self, LiveItem};
 use bgpsentry_core::model::RouteEvent;
 use live_support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 
 type Started = (
@@ -235,22 +235,6 @@ async fn gobgpd_announces_a_hijack() {
 }
 
 // ------------ A hostile neighbour --------------------------------------------
-
-async fn connect_from(src: &str, port: u16) -> TcpStream {
-    for _ in 0..50 {
-        let s = TcpSocket::new_v4().expect("socket");
-        s.bind(format!("{src}:0").parse().expect("addr"))
-            .expect("bind");
-        if let Ok(c) = s
-            .connect(format!("127.0.0.1:{port}").parse().expect("addr"))
-            .await
-        {
-            return c;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("speaker not listening");
-}
 
 /// Reads BGP messages until a NOTIFICATION (returns code, subcode); on EOF,
 /// reset or timeout returns None and prints what happened.

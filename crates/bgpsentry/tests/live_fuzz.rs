@@ -31,7 +31,7 @@ use bgpsentry_core::model::RouteEvent;
 use bgpsentry_core::mrt::decompress;
 use live_support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 
 const UPDATES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -175,21 +175,6 @@ fn count_panics() -> &'static (AtomicU64, AtomicU64) {
     })
 }
 
-/// An OPEN without the 4-octet AS capability (the 2008 UPDATEs carry
-/// 2-octet AS_PATHs).
-fn open2(asn: u16, hold: u16, id: [u8; 4]) -> Vec<u8> {
-    let caps = [1, 4, 0, 1, 0, 1, 1, 4, 0, 2, 0, 1];
-    let mut b = vec![4];
-    b.extend_from_slice(&asn.to_be_bytes());
-    b.extend_from_slice(&hold.to_be_bytes());
-    b.extend_from_slice(&id);
-    b.push((caps.len() + 2) as u8);
-    b.push(2);
-    b.push(caps.len() as u8);
-    b.extend_from_slice(&caps);
-    bgp_msg(1, &b)
-}
-
 /// Drains a source's channel, counting announced prefixes per prefix text.
 fn drain(mut rx: tokio::sync::mpsc::Receiver<LiveItem>) -> tokio::task::JoinHandle<Seen> {
     tokio::spawn(async move {
@@ -235,20 +220,23 @@ async fn send_and_close(mut s: TcpStream, bytes: &[u8]) -> bool {
         .is_ok()
 }
 
-async fn connect_from(src: &str, port: u16) -> TcpStream {
-    for _ in 0..50 {
-        let s = TcpSocket::new_v4().expect("socket");
-        s.bind(format!("{src}:0").parse().expect("addr"))
-            .expect("bind");
-        if let Ok(c) = s
-            .connect(format!("127.0.0.1:{port}").parse().expect("addr"))
-            .await
-        {
-            return c;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("listener not up on {port}");
+/// What every listener run must show: a clean end, no panic of ours, no
+/// connection left open after our EOF, and the damage counted.
+fn check_run<T: std::fmt::Debug>(
+    what: &str,
+    end: &Result<Result<Result<(), T>, tokio::task::JoinError>, tokio::time::error::Elapsed>,
+    ours: &AtomicU64,
+    hung: usize,
+    damage: u64,
+) {
+    assert!(matches!(end, Ok(Ok(Ok(())))), "{what} ended badly: {end:?}");
+    assert_eq!(
+        ours.load(Ordering::Relaxed),
+        0,
+        "{what}: a panic outside the parser"
+    );
+    assert_eq!(hung, 0, "{what}: connections left open after EOF");
+    assert!(damage > 0, "{what}: damage not counted");
 }
 
 /// A clean UPDATE announcing 203.0.113.0/24 from AS 64500 (the marker that
@@ -283,8 +271,8 @@ async fn bmp_listener_survives_mutated_sessions() {
         let mut v = bmp_init("fuzz");
         v.extend(bmp_peer_up(
             &pph,
-            &open2(65000, 90, [10, 0, 0, 1]),
-            &open2(64500, 90, [192, 0, 2, 7]),
+            &open_2octet(65000, 90, [10, 0, 0, 1]),
+            &open_2octet(64500, 90, [192, 0, 2, 7]),
         ));
         for _ in 0..8 {
             v.extend(bmp_rm(&pph, &seeds[rng.below(seeds.len())]));
@@ -304,8 +292,8 @@ async fn bmp_listener_survives_mutated_sessions() {
     let mut v = bmp_init("clean");
     v.extend(bmp_peer_up(
         &pph,
-        &open2(65000, 90, [10, 0, 0, 1]),
-        &open2(64500, 90, [192, 0, 2, 7]),
+        &open_2octet(65000, 90, [10, 0, 0, 1]),
+        &open_2octet(64500, 90, [192, 0, 2, 7]),
     ));
     v.extend(bmp_rm(&pph, &marker_update()));
     v.extend(bmp_peer_down(&pph));
@@ -326,17 +314,7 @@ async fn bmp_listener_survives_mutated_sessions() {
         "bmp fuzz: {SESSIONS} sessions, {bytes_sent} bytes, {frames} frames, {malformed} malformed, {errors} connection errors, {} parser panics contained, {hung} hung",
         contained.load(Ordering::Relaxed)
     );
-    assert!(
-        matches!(end, Ok(Ok(Ok(())))),
-        "listener ended badly: {end:?}"
-    );
-    assert_eq!(
-        ours.load(Ordering::Relaxed),
-        0,
-        "a panic outside the parser"
-    );
-    assert_eq!(hung, 0, "connections left open after EOF");
-    assert!(malformed + errors > 0, "damage not counted");
+    check_run("listener", &end, ours, hung, malformed + errors);
     assert!(
         seen.announced()
             .iter()
@@ -358,7 +336,7 @@ async fn bgp_speaker_survives_mutated_updates() {
     let seen = drain(r.rx);
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let (mut bytes_sent, mut hung) = (0usize, 0usize);
-    let our_open = open2(65020, 90, [192, 0, 2, 3]);
+    let our_open = open_2octet(65020, 90, [192, 0, 2, 3]);
     for i in 0..SESSIONS {
         let mut v = Vec::new();
         for _ in 0..8 {
@@ -411,17 +389,7 @@ async fn bgp_speaker_survives_mutated_updates() {
         contained.load(Ordering::Relaxed)
     );
     assert!(got, "no route announced at all");
-    assert!(
-        matches!(end, Ok(Ok(Ok(())))),
-        "speaker ended badly: {end:?}"
-    );
-    assert_eq!(
-        ours.load(Ordering::Relaxed),
-        0,
-        "a panic outside the parser"
-    );
-    assert_eq!(hung, 0, "sessions left open after EOF");
-    assert!(malformed + errors > 0, "damage not counted");
+    check_run("speaker", &end, ours, hung, malformed + errors);
     assert!(
         seen.announced()
             .iter()

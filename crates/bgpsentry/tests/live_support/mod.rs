@@ -122,6 +122,24 @@ pub async fn bound_port<T: std::fmt::Debug>(
     panic!("listener never bound");
 }
 
+/// Connects to a loopback listener from source address `src` (BGP
+/// neighbours are told apart by address), retrying while it comes up.
+pub async fn connect_from(src: &str, port: u16) -> tokio::net::TcpStream {
+    for _ in 0..50 {
+        let s = tokio::net::TcpSocket::new_v4().expect("socket");
+        s.bind(format!("{src}:0").parse().expect("addr"))
+            .expect("bind");
+        if let Ok(c) = s
+            .connect(format!("127.0.0.1:{port}").parse().expect("addr"))
+            .await
+        {
+            return c;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("listener not up on {port}");
+}
+
 /// A TCP port free on `ip` right now (for daemons we start, which need a
 /// port number in their config).
 pub fn free_port(ip: &str) -> u16 {
@@ -249,15 +267,28 @@ pub fn bgp_msg(ty: u8, body: &[u8]) -> Vec<u8> {
 /// IPv4 unicast with that mode (1 receive, 2 send, 3 both).
 pub fn open(asn: u32, hold: u16, id: [u8; 4], add_path: Option<u8>) -> Vec<u8> {
     let mut caps = vec![];
-    caps.extend_from_slice(&[1, 4, 0, 1, 0, 1]); // MP IPv4 unicast
-    caps.extend_from_slice(&[1, 4, 0, 2, 0, 1]); // MP IPv6 unicast
     caps.extend_from_slice(&[65, 4]);
     caps.extend_from_slice(&asn.to_be_bytes());
     if let Some(m) = add_path {
         caps.extend_from_slice(&[69, 4, 0, 1, 1, m]);
     }
-    let mut b = vec![4];
     let my_as = if asn > 65535 { 23456u16 } else { asn as u16 };
+    open_with(my_as, hold, id, &caps)
+}
+
+/// An OPEN without the 4-octet AS capability: the session carries 2-octet
+/// AS_PATHs (as the 2008 RouteViews UPDATEs do).
+pub fn open_2octet(asn: u16, hold: u16, id: [u8; 4]) -> Vec<u8> {
+    open_with(asn, hold, id, &[])
+}
+
+/// An OPEN with multiprotocol IPv4 and IPv6 unicast plus `extra` capabilities.
+fn open_with(my_as: u16, hold: u16, id: [u8; 4], extra: &[u8]) -> Vec<u8> {
+    let mut caps = vec![];
+    caps.extend_from_slice(&[1, 4, 0, 1, 0, 1]); // MP IPv4 unicast
+    caps.extend_from_slice(&[1, 4, 0, 2, 0, 1]); // MP IPv6 unicast
+    caps.extend_from_slice(extra);
+    let mut b = vec![4];
     b.extend_from_slice(&my_as.to_be_bytes());
     b.extend_from_slice(&hold.to_be_bytes());
     b.extend_from_slice(&id);
