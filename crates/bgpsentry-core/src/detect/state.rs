@@ -497,6 +497,31 @@ impl RoutingState {
             .unwrap_or_default()
     }
 
+    /// Every (prefix, origin) currently announced by at least one slot or
+    /// established (bootstrap table, RIB, learned), with the number of
+    /// distinct collector peers announcing it now (ADD-PATH slots of one
+    /// peer count once; 0 for an established origin no peer carries at the
+    /// moment). Past origins that are neither are left out. IPv4 first,
+    /// each family in trie order. This is what the API's routing snapshot
+    /// publishes.
+    pub fn current_origins(&self) -> impl Iterator<Item = (IpNet, Asn, usize)> + '_ {
+        let v4 = self.v4.iter().map(|(p, e)| (IpNet::V4(p), e));
+        let v6 = self.v6.iter().map(|(p, e)| (IpNet::V6(p), e));
+        v4.chain(v6).flat_map(move |(p, e)| {
+            e.iter()
+                .filter(|o| !o.slots.is_empty() || o.flags & ESTABLISHED != 0)
+                .map(move |o| (p, o.asn, self.distinct_peers(&o.slots)))
+        })
+    }
+
+    fn distinct_peers(&self, slots: &SlotBits) -> usize {
+        let mut peers: SmallVec<[PeerId; 8]> =
+            slots.iter().filter_map(|s| self.slot_peer(s)).collect();
+        peers.sort_unstable();
+        peers.dedup();
+        peers.len()
+    }
+
     /// Size figures.
     pub fn stats(&self) -> StateStats {
         let mut st = StateStats {

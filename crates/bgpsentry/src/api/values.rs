@@ -124,6 +124,11 @@ pub fn prefix(name: &str, v: &str) -> Result<IpNet, ApiError> {
     }
 }
 
+/// A boolean: `true` or `false`, any case.
+pub fn boolean(name: &str, v: &str) -> Result<bool, ApiError> {
+    Ok(choice(name, v, &["false", "true"])? == 1)
+}
+
 /// A case-insensitive choice among `allowed`; returns the index.
 pub fn choice(name: &str, v: &str, allowed: &[&str]) -> Result<usize, ApiError> {
     let t = non_empty(name, v)?;
