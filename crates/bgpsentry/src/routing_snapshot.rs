@@ -175,6 +175,91 @@ pub fn publish_context(store: &mut Store, evidence: &Evidence, source: &str) -> 
     Ok(())
 }
 
+/// Seconds (wall clock) between routing snapshots while `run` is live.
+pub const PUBLISH_SECS: u64 = 60;
+
+/// `run`'s snapshot writer: a thread with its own store connection. The
+/// detector thread builds a snapshot and [`Publisher::offer`]s it; when the
+/// writer is still busy with the previous one the new one is dropped (the
+/// next offer brings a fresher one), so detection never waits.
+pub struct Publisher {
+    tx: Option<std::sync::mpsc::SyncSender<RoutingSnapshot>>,
+    handle: Option<std::thread::JoinHandle<()>>,
+    last: std::time::Instant,
+}
+
+impl Publisher {
+    /// Opens the store at `db` on a new thread, which first writes the AS
+    /// registry and relationships of `evidence`.
+    pub fn start(
+        db: &std::path::Path,
+        evidence: std::sync::Arc<Evidence>,
+        source: String,
+    ) -> anyhow::Result<Publisher> {
+        let mut store = Store::open(db)?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<RoutingSnapshot>(1);
+        let handle = std::thread::Builder::new()
+            .name("routes-publisher".into())
+            .spawn(move || {
+                if let Err(e) = publish_context(&mut store, &evidence, &source) {
+                    tracing::error!("writing the AS registry to the store failed: {e:#}");
+                }
+                drop(evidence);
+                for snap in rx {
+                    let started = std::time::Instant::now();
+                    match store.publish_routes(&snap) {
+                        Ok(()) => tracing::info!(
+                            routes = snap.routes.len(),
+                            until = %snap.data_time.to_radar_secs(),
+                            ms = started.elapsed().as_millis() as u64,
+                            "routing snapshot published"
+                        ),
+                        Err(e) => tracing::error!("publishing the routing snapshot failed: {e}"),
+                    }
+                }
+            })?;
+        Ok(Publisher {
+            tx: Some(tx),
+            handle: Some(handle),
+            last: std::time::Instant::now(),
+        })
+    }
+
+    /// True when [`PUBLISH_SECS`] have passed since the last offer.
+    pub fn due(&self) -> bool {
+        self.last.elapsed() >= std::time::Duration::from_secs(PUBLISH_SECS)
+    }
+
+    /// Hands a snapshot to the writer; false when it was busy (dropped).
+    pub fn offer(&mut self, snap: RoutingSnapshot) -> bool {
+        self.last = std::time::Instant::now();
+        match &self.tx {
+            Some(tx) => tx.try_send(snap).is_ok(),
+            None => false,
+        }
+    }
+
+    /// Writes `last` (waiting for the writer) and stops the thread.
+    pub fn finish(mut self, last: Option<RoutingSnapshot>) {
+        if let (Some(tx), Some(snap)) = (self.tx.take(), last) {
+            let _ = tx.send(snap);
+        }
+        self.tx = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Publisher {
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -104,7 +104,11 @@ pub async fn pfx2as(
         ));
     }
     let (rows, m) = st
-        .read(move |r| Ok((r.pfx2as(pfx, origin, rpki, longest)?, r.routes_meta()?)))
+        .read(move |r| {
+            r.in_routes_snapshot(|r, g| {
+                Ok((r.pfx2as(g, pfx, origin, rpki, longest)?, r.routes_meta()?))
+            })
+        })
         .await?;
     if csv {
         let rows: Vec<Vec<String>> = rows
@@ -137,7 +141,11 @@ pub async fn moas(
         .transpose()?
         .unwrap_or(false);
     let (groups, m) = st
-        .read(move |r| Ok((r.moas(pfx, origin, invalid_only)?, r.routes_meta()?)))
+        .read(move |r| {
+            r.in_routes_snapshot(|r, g| {
+                Ok((r.moas(g, pfx, origin, invalid_only)?, r.routes_meta()?))
+            })
+        })
         .await?;
     if csv {
         let rows: Vec<Vec<String>> = groups
@@ -196,7 +204,9 @@ pub async fn stats(
         .map(|v| country("location", v))
         .transpose()?;
     let (s, m) = st
-        .read(move |r| Ok((r.route_stats(a, cc.as_deref())?, r.routes_meta()?)))
+        .read(move |r| {
+            r.in_routes_snapshot(|r, g| Ok((r.route_stats(g, a, cc.as_deref())?, r.routes_meta()?)))
+        })
         .await?;
     let fields = stats_fields(&s);
     if csv {
@@ -248,10 +258,12 @@ pub async fn ases(
     };
     let (rows, m) = st
         .read(move |r| {
-            Ok((
-                r.route_ases(cc.as_deref(), sort, desc, limit)?,
-                r.routes_meta()?,
-            ))
+            r.in_routes_snapshot(|r, g| {
+                Ok((
+                    r.route_ases(g, cc.as_deref(), sort, desc, limit)?,
+                    r.routes_meta()?,
+                ))
+            })
         })
         .await?;
     let cols = [

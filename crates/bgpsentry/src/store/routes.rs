@@ -4,9 +4,15 @@
 //! `serve` has no detectors, so what they know of routing is written here:
 //! at the end of a `replay --db` and periodically by `run`, the current
 //! (prefix, origin, peer count, RPKI) rows of the routing state replace the
-//! previous snapshot in **one transaction** (readers see the old snapshot or
-//! the new one, never a mix), together with per-AS aggregates and the time
-//! of the newest message they reflect. The snapshot is bounded by the
+//! previous snapshot, together with per-AS aggregates and the time of the
+//! newest message they reflect. Rows carry a *generation*: a new snapshot
+//! is written as generation n+1 in short transactions of
+//! [`PUBLISH_CHUNK`] rows (so the event writer, which shares the file,
+//! never waits long for the lock), then one small transaction makes n+1
+//! the published generation (`meta.routes_gen`), then the old rows are
+//! deleted in chunks. Every read runs in one read transaction over the
+//! published generation, so a reader sees the old snapshot or the new one,
+//! never a mix. The snapshot is bounded by the
 //! routing state itself and by [`MAX_SNAPSHOT_ROUTES`]. AS relationships
 //! (`asn_rels`, both directions) and AS names, organisations and
 //! registries (`asn_info`) are stored next to it.
@@ -27,6 +33,10 @@ pub const MAX_SNAPSHOT_ROUTES: usize = 5_000_000;
 /// Most rows one routing answer returns.
 pub const MAX_ANSWER_ROWS: usize = 100_000;
 
+/// Rows per write transaction while publishing.
+pub const PUBLISH_CHUNK: usize = 5_000;
+
+const META_ROUTES_GEN: &str = "routes_gen";
 const META_ROUTES_TIME: &str = "routes_data_time";
 const META_ROUTES_PEERS: &str = "routes_total_peers";
 const META_ROUTES_STATS: &str = "routes_stats";
@@ -213,8 +223,9 @@ fn set_meta(tx: &rusqlite::Transaction<'_>, key: &str, value: &str) -> Result<()
 }
 
 impl Store {
-    /// Replaces the published routing snapshot with `snap`, in one
-    /// transaction. Rows beyond [`MAX_SNAPSHOT_ROUTES`] are left out.
+    /// Publishes `snap` as the new routing snapshot (see the module docs
+    /// for how readers never see a mix). Rows beyond
+    /// [`MAX_SNAPSHOT_ROUTES`] are left out.
     pub fn publish_routes(&mut self, snap: &RoutingSnapshot) -> Result<()> {
         let routes = &snap.routes[..snap.routes.len().min(MAX_SNAPSHOT_ROUTES)];
         if routes.len() < snap.routes.len() {
@@ -229,50 +240,75 @@ impl Store {
             *n_origins.entry(r.prefix).or_default() += 1;
         }
         let stats = serde_json::to_string(&stats_of(routes))?;
-        let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM route_origins", [])?;
-        tx.execute("DELETE FROM route_ases", [])?;
-        {
-            let mut st = tx.prepare_cached(
-                "INSERT OR REPLACE INTO route_origins(prefix, origin, fam, lo, hi, peer_count, rpki, n_origins)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for r in routes {
-                let k = PrefixKey::of_net(&r.prefix);
-                let n = n_origins.get(&r.prefix).copied().unwrap_or(1);
-                st.execute(params![
-                    k.text,
-                    i64::from(r.origin),
-                    k.fam,
-                    k.lo,
-                    k.hi,
-                    i64::from(r.peer_count),
-                    r.rpki,
-                    n
-                ])?;
+        let current: i64 = self
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = ?1",
+                params![META_ROUTES_GEN],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let gen_no = current + 1;
+        // Leftovers of an interrupted publication of this generation.
+        delete_generations(&mut self.conn, |g| g == gen_no)?;
+        for chunk in routes.chunks(PUBLISH_CHUNK) {
+            let tx = self.conn.transaction()?;
+            {
+                let mut st = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO route_origins(gen, prefix, origin, fam, lo, hi, peer_count, rpki, n_origins)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?;
+                for r in chunk {
+                    let k = PrefixKey::of_net(&r.prefix);
+                    let n = n_origins.get(&r.prefix).copied().unwrap_or(1);
+                    st.execute(params![
+                        gen_no,
+                        k.text,
+                        i64::from(r.origin),
+                        k.fam,
+                        k.lo,
+                        k.hi,
+                        i64::from(r.peer_count),
+                        r.rpki,
+                        n
+                    ])?;
+                }
             }
-            let mut st = tx.prepare_cached(
-                "INSERT OR REPLACE INTO route_ases(asn, cone, pfxs, ipv4, ipv6, ipv6_sort,
-                 rpki_valid, rpki_invalid, rpki_unknown) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?;
-            for a in &snap.ases {
-                st.execute(params![
-                    i64::from(a.asn),
-                    sat(a.cone),
-                    sat(a.pfxs),
-                    sat(a.ipv4),
-                    a.ipv6.to_string(),
-                    a.ipv6 as f64,
-                    sat(a.rpki_valid),
-                    sat(a.rpki_invalid),
-                    sat(a.rpki_unknown)
-                ])?;
-            }
+            tx.commit()?;
         }
+        for chunk in snap.ases.chunks(PUBLISH_CHUNK) {
+            let tx = self.conn.transaction()?;
+            {
+                let mut st = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO route_ases(gen, asn, cone, pfxs, ipv4, ipv6, ipv6_sort,
+                     rpki_valid, rpki_invalid, rpki_unknown) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )?;
+                for a in chunk {
+                    st.execute(params![
+                        gen_no,
+                        i64::from(a.asn),
+                        sat(a.cone),
+                        sat(a.pfxs),
+                        sat(a.ipv4),
+                        a.ipv6.to_string(),
+                        a.ipv6 as f64,
+                        sat(a.rpki_valid),
+                        sat(a.rpki_invalid),
+                        sat(a.rpki_unknown)
+                    ])?;
+                }
+            }
+            tx.commit()?;
+        }
+        let tx = self.conn.transaction()?;
+        set_meta(&tx, META_ROUTES_GEN, &gen_no.to_string())?;
         set_meta(&tx, META_ROUTES_TIME, &snap.data_time.0.to_string())?;
         set_meta(&tx, META_ROUTES_PEERS, &snap.total_peers.to_string())?;
         set_meta(&tx, META_ROUTES_STATS, &stats)?;
         tx.commit()?;
+        delete_generations(&mut self.conn, |g| g != gen_no)?;
         Ok(())
     }
 
@@ -330,6 +366,33 @@ impl Store {
     }
 }
 
+/// Deletes the rows of every generation `drop` selects, [`PUBLISH_CHUNK`] rows per transaction.
+fn delete_generations(conn: &mut rusqlite::Connection, drop: impl Fn(i64) -> bool) -> Result<()> {
+    let gens: Vec<i64> = {
+        let mut st = conn.prepare(
+            "SELECT DISTINCT gen FROM route_origins UNION SELECT DISTINCT gen FROM route_ases",
+        )?;
+        let rows = st.query_map([], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for g in gens.into_iter().filter(|g| drop(*g)) {
+        for sql in [
+            "DELETE FROM route_origins WHERE gen = ?1 AND prefix IN
+             (SELECT prefix FROM route_origins WHERE gen = ?1 LIMIT ?2)",
+            "DELETE FROM route_ases WHERE gen = ?1 AND asn IN
+             (SELECT asn FROM route_ases WHERE gen = ?1 LIMIT ?2)",
+        ] {
+            loop {
+                let n = conn.execute(sql, params![g, PUBLISH_CHUNK as i64])?;
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn sat(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
@@ -364,6 +427,24 @@ impl Reader {
             .optional()?)
     }
 
+    /// The published generation (0: none yet).
+    fn published_gen(&self) -> Result<i64> {
+        Ok(self
+            .meta_value(META_ROUTES_GEN)?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Runs `f` with the published generation inside one read transaction,
+    /// so everything it reads belongs to one snapshot.
+    pub fn in_routes_snapshot<T>(&self, f: impl FnOnce(&Reader, i64) -> Result<T>) -> Result<T> {
+        let tx = self.connection().unchecked_transaction()?;
+        let g = self.published_gen()?;
+        let out = f(self, g)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
     /// The snapshot's time and peer count.
     pub fn routes_meta(&self) -> Result<RoutesMeta> {
         Ok(RoutesMeta {
@@ -389,6 +470,7 @@ impl Reader {
     /// [`MAX_ANSWER_ROWS`].
     pub fn pfx2as(
         &self,
+        g: i64,
         prefix: Option<IpNet>,
         origin: Option<u32>,
         rpki: Option<&str>,
@@ -399,7 +481,7 @@ impl Reader {
             origin.is_none_or(|o| row.1 == o) && rpki.is_none_or(|s| row.3 == s)
         };
         let mut st = conn.prepare_cached(
-            "SELECT prefix, origin, peer_count, rpki FROM route_origins WHERE prefix = ?1 ORDER BY origin",
+            "SELECT prefix, origin, peer_count, rpki FROM route_origins WHERE gen = ?1 AND prefix = ?2 ORDER BY origin",
         )?;
         let mut out = Vec::new();
         match prefix {
@@ -415,7 +497,7 @@ impl Reader {
                     };
                     let text = net.trunc().to_string();
                     let rows: Vec<PrefixOrigin> = st
-                        .query_map(params![text], route_row)?
+                        .query_map(params![g, text], route_row)?
                         .collect::<rusqlite::Result<_>>()?;
                     if !rows.is_empty() {
                         out.extend(rows.into_iter().filter(keep));
@@ -425,11 +507,11 @@ impl Reader {
             }
             None => {
                 let mut st = conn.prepare_cached(
-                    "SELECT prefix, origin, peer_count, rpki FROM route_origins WHERE origin = ?1
-                     ORDER BY fam, lo, hi DESC LIMIT ?2",
+                    "SELECT prefix, origin, peer_count, rpki FROM route_origins WHERE gen = ?1 AND origin = ?2
+                     ORDER BY fam, lo, hi DESC LIMIT ?3",
                 )?;
                 let o = origin.map_or(-1, i64::from);
-                let rows = st.query_map(params![o, MAX_ANSWER_ROWS as i64], route_row)?;
+                let rows = st.query_map(params![g, o, MAX_ANSWER_ROWS as i64], route_row)?;
                 for r in rows {
                     let r = r?;
                     if keep(&r) {
@@ -447,23 +529,25 @@ impl Reader {
     /// [`MAX_ANSWER_ROWS`] rows.
     pub fn moas(
         &self,
+        g: i64,
         prefix: Option<IpNet>,
         origin: Option<u32>,
         invalid_only: bool,
     ) -> Result<Vec<(String, Vec<PrefixOrigin>)>> {
         let conn = self.connection();
         let mut sql = String::from(
-            "SELECT prefix, origin, peer_count, rpki FROM route_origins r WHERE n_origins > 1",
+            "SELECT prefix, origin, peer_count, rpki FROM route_origins r WHERE gen = ? AND n_origins > 1",
         );
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        let mut args: Vec<rusqlite::types::Value> = vec![g.into()];
         if let Some(p) = prefix {
             sql.push_str(" AND prefix = ?");
             args.push(p.trunc().to_string().into());
         }
         if let Some(o) = origin {
             sql.push_str(
-                " AND prefix IN (SELECT prefix FROM route_origins WHERE origin = ? AND n_origins > 1)",
+                " AND prefix IN (SELECT prefix FROM route_origins WHERE gen = ? AND origin = ? AND n_origins > 1)",
             );
+            args.push(g.into());
             args.push(i64::from(o).into());
         }
         sql.push_str(" ORDER BY fam, lo, hi DESC, prefix, origin LIMIT ?");
@@ -486,7 +570,12 @@ impl Reader {
 
     /// `routes/stats`, for all routes or those of one origin and/or of
     /// origins registered in one country.
-    pub fn route_stats(&self, asn: Option<u32>, country: Option<&str>) -> Result<RouteStats> {
+    pub fn route_stats(
+        &self,
+        g: i64,
+        asn: Option<u32>,
+        country: Option<&str>,
+    ) -> Result<RouteStats> {
         if asn.is_none() && country.is_none() {
             return Ok(self
                 .meta_value(META_ROUTES_STATS)?
@@ -500,8 +589,10 @@ impl Reader {
             sql.push_str(" JOIN asn_info a ON a.asn = r.origin AND a.country_code = ?");
             args.push(country_key(cc).into());
         }
+        sql.push_str(" WHERE r.gen = ?");
+        args.push(g.into());
         if let Some(a) = asn {
-            sql.push_str(" WHERE r.origin = ?");
+            sql.push_str(" AND r.origin = ?");
             args.push(i64::from(a).into());
         }
         let mut st = self.connection().prepare(&sql)?;
@@ -530,6 +621,7 @@ impl Reader {
     /// `routes/ases`: per-AS figures, optionally of one country, sorted.
     pub fn route_ases(
         &self,
+        g: i64,
         country: Option<&str>,
         sort: AsSort,
         desc: bool,
@@ -541,9 +633,10 @@ impl Reader {
              COALESCE(a.country_code, ''), COALESCE(a.as_name, ''), COALESCE(a.organization, '')
              FROM route_ases r LEFT JOIN asn_info a ON a.asn = r.asn",
         );
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        sql.push_str(" WHERE r.gen = ?");
+        let mut args: Vec<rusqlite::types::Value> = vec![g.into()];
         if let Some(cc) = country {
-            sql.push_str(" WHERE a.country_code = ?");
+            sql.push_str(" AND a.country_code = ?");
             args.push(country_key(cc).into());
         }
         sql.push_str(&format!(
@@ -602,7 +695,7 @@ impl Reader {
             return Ok(e);
         }
         let routed: Option<i64> = conn
-            .prepare_cached("SELECT asn FROM route_ases WHERE asn = ?1")?
+            .prepare_cached("SELECT asn FROM route_ases WHERE asn = ?1 LIMIT 1")?
             .query_row(params![i64::from(asn)], |r| r.get(0))
             .optional()?;
         Ok(routed.map(|_| AsnEntity {

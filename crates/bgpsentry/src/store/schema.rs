@@ -142,10 +142,12 @@ CREATE INDEX leaks_nkey ON leaks(nkey) WHERE nkey IS NOT NULL;
 ALTER TABLE event_changes ADD COLUMN dup INTEGER NOT NULL DEFAULT 0;
 "#,
     // 4: the published routing snapshot (`routes.rs`): current origins per
-    // prefix with their peer counts, per-AS aggregates, AS relationships,
+    // prefix with their peer counts, per-AS aggregates (rows of generation
+    // `meta.routes_gen` are the published ones), AS relationships,
     // and AS names, organisation ids and registries for `entities/asns`
     r#"
 CREATE TABLE route_origins (
+    gen INTEGER NOT NULL,
     prefix TEXT NOT NULL,
     origin INTEGER NOT NULL,
     fam INTEGER NOT NULL,
@@ -154,13 +156,14 @@ CREATE TABLE route_origins (
     peer_count INTEGER NOT NULL,
     rpki TEXT NOT NULL,
     n_origins INTEGER NOT NULL,
-    PRIMARY KEY (prefix, origin)
+    PRIMARY KEY (gen, prefix, origin)
 ) WITHOUT ROWID;
-CREATE INDEX route_origins_origin ON route_origins(origin, prefix);
-CREATE INDEX route_origins_range ON route_origins(fam, lo, hi);
-CREATE INDEX route_origins_moas ON route_origins(prefix) WHERE n_origins > 1;
+CREATE INDEX route_origins_origin ON route_origins(gen, origin, prefix);
+CREATE INDEX route_origins_range ON route_origins(gen, fam, lo, hi);
+CREATE INDEX route_origins_moas ON route_origins(gen, prefix) WHERE n_origins > 1;
 CREATE TABLE route_ases (
-    asn INTEGER PRIMARY KEY,
+    gen INTEGER NOT NULL,
+    asn INTEGER NOT NULL,
     cone INTEGER NOT NULL,
     pfxs INTEGER NOT NULL,
     ipv4 INTEGER NOT NULL,
@@ -168,8 +171,9 @@ CREATE TABLE route_ases (
     ipv6_sort REAL NOT NULL,
     rpki_valid INTEGER NOT NULL,
     rpki_invalid INTEGER NOT NULL,
-    rpki_unknown INTEGER NOT NULL
-);
+    rpki_unknown INTEGER NOT NULL,
+    PRIMARY KEY (gen, asn)
+) WITHOUT ROWID;
 CREATE TABLE asn_rels (
     asn1 INTEGER NOT NULL,
     asn2 INTEGER NOT NULL,
