@@ -20,19 +20,27 @@ use super::render;
 use super::values::{asn, boolean, choice, country, int, prefix};
 use crate::store::{AsSort, AsnEntity, PrefixOrigin, RouteStats, RoutesMeta};
 
-const PFX2AS_PARAMS: &[&str] = &[
+/// Query parameters of `routes/pfx2as`.
+pub const PFX2AS_PARAMS: &[&str] = &[
     "prefix",
     "origin",
     "rpkiStatus",
     "longestPrefixMatch",
     "format",
 ];
-const MOAS_PARAMS: &[&str] = &["origin", "prefix", "invalid_only", "format"];
-const STATS_PARAMS: &[&str] = &["asn", "location", "format"];
-const ASES_PARAMS: &[&str] = &["location", "limit", "sortBy", "sortOrder", "format"];
-const ENTITY_PARAMS: &[&str] = &["format"];
-const ENTITY_LIST_PARAMS: &[&str] = &["asn", "location", "limit", "offset", "orderBy", "format"];
-const REL_PARAMS: &[&str] = &["asn2", "format"];
+/// Query parameters of `routes/moas`.
+pub const MOAS_PARAMS: &[&str] = &["origin", "prefix", "invalid_only", "format"];
+/// Query parameters of `routes/stats`.
+pub const STATS_PARAMS: &[&str] = &["asn", "location", "format"];
+/// Query parameters of `routes/ases`.
+pub const ASES_PARAMS: &[&str] = &["location", "limit", "sortBy", "sortOrder", "format"];
+/// Query parameters of `entities/asns/{asn}`.
+pub const ENTITY_PARAMS: &[&str] = &["format"];
+/// Query parameters of `entities/asns`.
+pub const ENTITY_LIST_PARAMS: &[&str] =
+    &["asn", "location", "limit", "offset", "orderBy", "format"];
+/// Query parameters of `entities/asns/{asn}/rel`.
+pub const REL_PARAMS: &[&str] = &["asn2", "format"];
 
 /// Default and largest `limit` of `routes/ases` and `entities/asns`.
 pub const DEFAULT_LIMIT: u32 = 100;
