@@ -684,6 +684,34 @@ mod tests {
     }
 
     #[test]
+    fn current_origins_count_peers_and_keep_the_baseline() {
+        let mut st = RoutingState::new(100);
+        st.establish(p("208.65.152.0/22"), Asn(36561));
+        st.establish(p("208.65.153.0/24"), Asn(36561));
+        // Two ADD-PATH slots of one peer and one other peer.
+        let a = st.slot(PeerId(1), Some(1));
+        let a2 = st.slot(PeerId(1), Some(2));
+        let b = st.slot(PeerId(2), None);
+        let c = st.slot(PeerId(3), None);
+        let t = Timestamp::from_secs(1_000);
+        for s in [a, a2, b] {
+            st.announce(p("208.65.153.0/24"), s, Some(Asn(17557)), t);
+        }
+        // A brief origin that went again: not current, not established.
+        st.announce(p("192.0.2.0/24"), c, Some(Asn(64500)), t);
+        st.withdraw(p("192.0.2.0/24"), c, t.add_secs(5));
+        let got: Vec<(IpNet, Asn, usize)> = st.current_origins().collect();
+        assert_eq!(
+            got,
+            vec![
+                (p("208.65.152.0/22"), Asn(36561), 0),
+                (p("208.65.153.0/24"), Asn(36561), 0),
+                (p("208.65.153.0/24"), Asn(17557), 2),
+            ]
+        );
+    }
+
+    #[test]
     fn announce_replace_withdraw_and_learning() {
         let mut st = RoutingState::new(100);
         let a = st.slot(PeerId(0), None);
