@@ -763,6 +763,8 @@ struct LiveCtx<'a> {
     signal: tokio::sync::watch::Receiver<bool>,
     set: Rc<RefCell<DetectorSet>>,
     checkpoints: &'a mut Checkpointer,
+    publisher: &'a mut crate::routing_snapshot::Publisher,
+    evidence: &'a bgpsentry_core::evidence::Evidence,
     notifier: Option<crate::alert::source::SourceNotifier>,
     blind_grace: Duration,
 }
@@ -837,9 +839,32 @@ fn run_live(
             sink.idle();
             ctx.checkpoints.write(&ctx.set.borrow(), peers);
         }
+        if ctx.publisher.due() {
+            let snap = routes_snapshot(&ctx.set.borrow(), ctx.evidence, peers.len());
+            if !ctx.publisher.offer(snap) {
+                tracing::warn!("routing snapshot skipped: the previous one is still being written");
+            }
+        }
     }
     monitor.abort();
     Ok(())
+}
+
+/// The detectors' routing state as a snapshot for the routing endpoints
+/// (empty when the hijack detector is off).
+fn routes_snapshot(
+    set: &DetectorSet,
+    evidence: &bgpsentry_core::evidence::Evidence,
+    peers: usize,
+) -> crate::store::RoutingSnapshot {
+    match &set.hijack {
+        Some(h) => crate::routing_snapshot::build(h.state(), evidence, set.now(), peers),
+        None => crate::store::RoutingSnapshot {
+            data_time: set.now(),
+            total_peers: u32::try_from(peers).unwrap_or(u32::MAX),
+            ..Default::default()
+        },
+    }
 }
 
 /// Runs `bgpsentry run`; returns the exit code.
@@ -997,6 +1022,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
             recorded = rec;
         }
         let evidence = Arc::new(evidence);
+        let asrel_source = match &evidence_args.asrel {
+            Some(p) => format!("file {p}"),
+            None => "inferred from the MRT inputs".to_string(),
+        };
+        let mut publisher =
+            crate::routing_snapshot::Publisher::start(&db, evidence.clone(), asrel_source)
+                .context("starting the routing snapshot writer")?;
         // A restored state carries the bootstrapped baseline: the tables
         // are loaded only for a fresh start.
         let mut set = if restored.is_some() {
@@ -1082,6 +1114,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
             }
             if live {
                 if !mrt.is_empty() {
+                    publisher.offer(routes_snapshot(&set.borrow(), &evidence, peers.len()));
                     // A long replay is not redone if the live phase crashes.
                     sink.idle();
                     checkpoints.write(&set.borrow(), &peers);
@@ -1100,6 +1133,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
                     signal: signal_rx.clone(),
                     set: set.clone(),
                     checkpoints: &mut checkpoints,
+                    publisher: &mut publisher,
+                    evidence: &evidence,
                     notifier,
                     blind_grace: Duration::from_secs(cfg.blind_alerts.startup_grace_secs),
                 };
@@ -1113,6 +1148,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         let (mut store, committed) = outputs.store.finish().context("writing events")?;
         // After the store has everything the state says was reported.
         checkpoints.write(&set.borrow(), &peers);
+        publisher.finish(Some(routes_snapshot(&set.borrow(), &evidence, peers.len())));
         record_context(&mut store, &events, &evidence, peers.len())?;
         println!(
             "{} events, {} changes stored in {}",

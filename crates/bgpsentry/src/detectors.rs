@@ -328,6 +328,10 @@ impl Detector for DetectorSet {
         // Advanced from `observe`, on its own restorable cadence.
     }
 
+    fn routing_state(&self) -> Option<&RoutingState> {
+        self.hijack.as_ref().map(HijackDetector::state)
+    }
+
     fn finish(&mut self, now: Timestamp, out: &mut Vec<EventChange>) {
         let now = self.now.max(now);
         if let Some(h) = &mut self.hijack {
@@ -554,6 +558,12 @@ pub fn run_replay(args: &ReplayArgs, evidence: Evidence) -> anyhow::Result<i32> 
         (None, Some(rec)) => rec.replay_into(&mut sink),
         (None, None) => read_all(&read, &mut sink)?,
     };
+    // The routing state as the inputs left it, for `serve`'s routing
+    // endpoints (built before `finish`, which ends nothing in the state).
+    let routes = args.db.as_ref().and_then(|_| {
+        sink.routing_state()
+            .map(|st| crate::routing_snapshot::build(st, &evidence, sink.now(), peers.len()))
+    });
     let (events, changes) = sink.finish();
     // Reported under the ids the store gave them.
     let events: Vec<Event> = match &store_sink {
@@ -569,7 +579,14 @@ pub fn run_replay(args: &ReplayArgs, evidence: Evidence) -> anyhow::Result<i32> 
     }
     if let Some(s) = store_sink {
         let (mut store, _committed) = s.finish().context("writing events to the store")?;
+        crate::routing_snapshot::publish_context(&mut store, &evidence, &asrel_source(args))
+            .context("writing the AS registry to the store")?;
         crate::daemon::record_context(&mut store, &events, &evidence, peers.len())?;
+        if let Some(snap) = &routes {
+            store
+                .publish_routes(snap)
+                .context("writing the routing snapshot to the store")?;
+        }
     }
     if args.json {
         for e in &events {
@@ -594,6 +611,16 @@ pub fn run_replay(args: &ReplayArgs, evidence: Evidence) -> anyhow::Result<i32> 
         crate::replay::print_summary(&summary);
     }
     Ok(crate::run::exit_code(summary.status))
+}
+
+/// Where `replay`'s relationships come from, as `entities/asns/{asn}/rel`
+/// reports it.
+fn asrel_source(args: &ReplayArgs) -> String {
+    match &args.evidence.asrel {
+        Some(p) => format!("file {p}"),
+        None if !args.warmup.is_empty() => "inferred from the warm-up inputs".into(),
+        None => "inferred from the inputs".into(),
+    }
 }
 
 fn print_table(events: &[Event]) {

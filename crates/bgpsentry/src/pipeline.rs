@@ -100,6 +100,16 @@ impl<'a> DetectSink<'a> {
         }
     }
 
+    /// The routing state of the first detector that keeps one.
+    pub fn routing_state(&self) -> Option<&bgpsentry_core::detect::state::RoutingState> {
+        self.detectors.iter().find_map(|d| d.routing_state())
+    }
+
+    /// The newest message time seen.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
     /// Ends the input: detectors flush, and the latest states are returned
     /// in (kind, id) order.
     pub fn finish(mut self) -> (Vec<Event>, u64) {

@@ -288,11 +288,26 @@ async fn wrong_methods_get_a_405_envelope() {
 #[test]
 fn openapi_lists_every_parameter() {
     let doc: Value = serde_json::from_str(OPENAPI).expect("valid JSON");
-    for (path, params) in [(H, HIJACK_PARAMS), (L, LEAK_PARAMS)] {
+    use bgpsentry::api::routing as r;
+    const RADAR: &str = "/client/v4/radar";
+    let routing = [
+        ("bgp/routes/pfx2as", r::PFX2AS_PARAMS),
+        ("bgp/routes/moas", r::MOAS_PARAMS),
+        ("bgp/routes/stats", r::STATS_PARAMS),
+        ("bgp/routes/ases", r::ASES_PARAMS),
+        ("entities/asns", r::ENTITY_LIST_PARAMS),
+        ("entities/asns/{asn}", r::ENTITY_PARAMS),
+        ("entities/asns/{asn}/rel", r::REL_PARAMS),
+    ]
+    .map(|(p, params)| (format!("{RADAR}/{p}"), params));
+    let events = [(H.to_string(), HIJACK_PARAMS), (L.to_string(), LEAK_PARAMS)];
+    for (path, params) in events.into_iter().chain(routing) {
+        let path = path.as_str();
         let listed: Vec<&str> = doc["paths"][path]["get"]["parameters"]
             .as_array()
             .expect("parameters")
             .iter()
+            .filter(|p| p["in"] == "query")
             .filter_map(|p| p["name"].as_str())
             .collect();
         let mut want = params.to_vec();

@@ -169,6 +169,7 @@ async fn dates_are_inclusive_and_ranges_relative() {
                 vec![
                     leak(1, t("2024-03-10T06:00:00")),
                     leak(2, t("2024-03-09T06:00:00")),
+                    leak(3, t("2024-03-02T18:00:00")), // 7.75 days ago
                 ],
             );
         },
@@ -186,11 +187,18 @@ async fn dates_are_inclusive_and_ranges_relative() {
         [3],
         "the 7 days before the last 7"
     );
+    // Radar's control window: shifted back by the window's length rounded
+    // up to whole weeks (3dcontrol = days -10..-7, not -6..-3).
+    assert_eq!(ids(&srv.json(&q("dateRange=3dcontrol")).await.1), [3]);
+    assert!(ids(&srv.json(&q("dateRange=2dControl")).await.1).is_empty());
+    assert!(ids(&srv.json(&q("dateRange=10dcontrol")).await.1).is_empty());
+    assert_eq!(ids(&srv.json(&q("dateRange=1wcontrol")).await.1), [3]);
     assert_eq!(ids(&srv.json(&q("dateRange=2h")).await.1), [1]);
     assert_eq!(ids(&srv.json(&format!("{L}?dateRange=1d")).await.1), [1]);
     assert_eq!(
         ids(&srv.json(&format!("{L}?dateRange=1dControl")).await.1),
-        [2]
+        [3],
+        "days -8..-7"
     );
     // Inclusive at the stated precision.
     assert_eq!(

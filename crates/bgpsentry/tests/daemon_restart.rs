@@ -395,6 +395,18 @@ fn mrt_inputs_already_replayed_are_skipped_after_a_restart() {
     let cfg = config(&ref_dir, &asrel, &ref_rx.url("/hook"), None);
     mrt_run(&cfg, &files);
     let reference = stored_events(&ref_dir.join("events.sqlite"));
+    // `run` published its routing snapshot: after 20:07 YouTube announces
+    // its /24 itself and the peers carry it.
+    let ref_routes = stored_routes(&ref_dir.join("events.sqlite"));
+    let yt: Vec<&(String, i64, i64)> = ref_routes
+        .iter()
+        .filter(|r| r.0 == "208.65.153.0/24")
+        .collect();
+    assert!(
+        yt.iter().any(|r| r.1 == 36561 && r.2 > 10),
+        "208.65.153.0/24 in the snapshot: {yt:?}"
+    );
+    assert!(ref_routes.len() > 200_000, "{}", ref_routes.len());
 
     let dir = tmp.path().join("restarted");
     std::fs::create_dir_all(&dir).expect("mkdir");
@@ -422,6 +434,35 @@ fn mrt_inputs_already_replayed_are_skipped_after_a_restart() {
     let got = stored_events(&dir.join("events.sqlite"));
     assert_same_events(&reference, &got);
     assert_one_new_alert_each(&rx, &got);
+    // The restarted run (state from its checkpoint) publishes the same
+    // routing snapshot as the uninterrupted one.
+    assert!(stored_routes(&dir.join("events.sqlite")) == ref_routes);
+}
+
+/// The published routing snapshot: (prefix, origin, peer count), sorted,
+/// and only the published generation is in the file.
+fn stored_routes(db: &Path) -> Vec<(String, i64, i64)> {
+    let conn = rusqlite::Connection::open(db).expect("open store");
+    let g: String = conn
+        .query_row("SELECT value FROM meta WHERE key = 'routes_gen'", [], |r| {
+            r.get(0)
+        })
+        .expect("a published snapshot");
+    let gens: i64 = conn
+        .query_row("SELECT COUNT(DISTINCT gen) FROM route_origins", [], |r| {
+            r.get(0)
+        })
+        .expect("gens");
+    assert_eq!(gens, 1, "one generation in the file");
+    let mut st = conn
+        .prepare("SELECT prefix, origin, peer_count FROM route_origins WHERE gen = ?1 ORDER BY prefix, origin")
+        .expect("prepare");
+    let rows = st
+        .query_map([g.parse::<i64>().expect("gen")], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .expect("query");
+    rows.map(|r| r.expect("row")).collect()
 }
 
 #[test]

@@ -185,7 +185,11 @@ fn a_version_2_store_upgrades_and_keeps_its_rows() {
         store
             .connection()
             .execute_batch(
-                "DROP INDEX event_changes_key; DROP INDEX hijacks_nkey; DROP INDEX leaks_nkey;
+                "DROP TABLE route_origins; DROP TABLE route_ases; DROP TABLE asn_rels;
+                 DROP INDEX asn_info_country; DROP INDEX asn_info_org;
+                 ALTER TABLE asn_info DROP COLUMN as_name; ALTER TABLE asn_info DROP COLUMN org_id;
+                 ALTER TABLE asn_info DROP COLUMN source; ALTER TABLE asn_info DROP COLUMN organization;
+                 DROP INDEX event_changes_key; DROP INDEX hijacks_nkey; DROP INDEX leaks_nkey;
                  ALTER TABLE hijacks DROP COLUMN nkey; ALTER TABLE leaks DROP COLUMN nkey;
                  ALTER TABLE event_changes DROP COLUMN dup;
                  INSERT INTO event_changes(kind, event_id, ts, change, confidence, prefix_count,

@@ -35,4 +35,10 @@ pub trait Detector {
 
     /// The warm-up is over at `now`: judge every message from here on.
     fn end_learning(&mut self, _now: Timestamp) {}
+
+    /// The per-prefix routing state this detector keeps, if any (the API
+    /// publishes a snapshot of it: `routes/pfx2as`, `routes/moas`, …).
+    fn routing_state(&self) -> Option<&state::RoutingState> {
+        None
+    }
 }

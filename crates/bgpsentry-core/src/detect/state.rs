@@ -497,6 +497,31 @@ impl RoutingState {
             .unwrap_or_default()
     }
 
+    /// Every (prefix, origin) currently announced by at least one slot or
+    /// established (bootstrap table, RIB, learned), with the number of
+    /// distinct collector peers announcing it now (ADD-PATH slots of one
+    /// peer count once; 0 for an established origin no peer carries at the
+    /// moment). Past origins that are neither are left out. IPv4 first,
+    /// each family in trie order. This is what the API's routing snapshot
+    /// publishes.
+    pub fn current_origins(&self) -> impl Iterator<Item = (IpNet, Asn, usize)> + '_ {
+        let v4 = self.v4.iter().map(|(p, e)| (IpNet::V4(p), e));
+        let v6 = self.v6.iter().map(|(p, e)| (IpNet::V6(p), e));
+        v4.chain(v6).flat_map(move |(p, e)| {
+            e.iter()
+                .filter(|o| !o.slots.is_empty() || o.flags & ESTABLISHED != 0)
+                .map(move |o| (p, o.asn, self.distinct_peers(&o.slots)))
+        })
+    }
+
+    fn distinct_peers(&self, slots: &SlotBits) -> usize {
+        let mut peers: SmallVec<[PeerId; 8]> =
+            slots.iter().filter_map(|s| self.slot_peer(s)).collect();
+        peers.sort_unstable();
+        peers.dedup();
+        peers.len()
+    }
+
     /// Size figures.
     pub fn stats(&self) -> StateStats {
         let mut st = StateStats {
@@ -656,6 +681,34 @@ mod tests {
 
     fn p(s: &str) -> IpNet {
         s.parse().expect("prefix")
+    }
+
+    #[test]
+    fn current_origins_count_peers_and_keep_the_baseline() {
+        let mut st = RoutingState::new(100);
+        st.establish(p("208.65.152.0/22"), Asn(36561));
+        st.establish(p("208.65.153.0/24"), Asn(36561));
+        // Two ADD-PATH slots of one peer and one other peer.
+        let a = st.slot(PeerId(1), Some(1));
+        let a2 = st.slot(PeerId(1), Some(2));
+        let b = st.slot(PeerId(2), None);
+        let c = st.slot(PeerId(3), None);
+        let t = Timestamp::from_secs(1_000);
+        for s in [a, a2, b] {
+            st.announce(p("208.65.153.0/24"), s, Some(Asn(17557)), t);
+        }
+        // A brief origin that went again: not current, not established.
+        st.announce(p("192.0.2.0/24"), c, Some(Asn(64500)), t);
+        st.withdraw(p("192.0.2.0/24"), c, t.add_secs(5));
+        let got: Vec<(IpNet, Asn, usize)> = st.current_origins().collect();
+        assert_eq!(
+            got,
+            vec![
+                (p("208.65.152.0/22"), Asn(36561), 0),
+                (p("208.65.153.0/24"), Asn(36561), 0),
+                (p("208.65.153.0/24"), Asn(17557), 2),
+            ]
+        );
     }
 
     #[test]

@@ -114,6 +114,11 @@ impl OrgTable {
         self.asns.get(&a)?.name.as_deref()
     }
 
+    /// Every ASN with an entry (organisation or name), unordered.
+    pub fn asns(&self) -> impl Iterator<Item = Asn> + '_ {
+        self.asns.keys().copied()
+    }
+
     /// Organisation id, e.g. `YOUTU-ARIN`.
     pub fn org_id(&self, a: Asn) -> Option<&str> {
         self.org_of(a).map(|o| &*o.id)

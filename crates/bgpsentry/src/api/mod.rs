@@ -1,5 +1,7 @@
 //! The Cloudflare Radar compatible HTTP API (axum): the hijack and leak
 //! list endpoints with every Radar parameter, event details with history,
+//! the routing and AS-entity endpoints over the published snapshot
+//! (`routing`),
 //! `/healthz`, Prometheus `/metrics` and the OpenAPI document. See
 //! `docs/api.md` for the semantics of every parameter.
 //!
@@ -20,6 +22,7 @@ mod handlers;
 pub mod metrics;
 pub mod query_string;
 pub mod render;
+pub mod routing;
 pub mod server;
 pub mod values;
 
@@ -119,6 +122,19 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/client/v4/radar/bgp/leaks/events/{id}",
             get(handlers::leak_detail),
+        )
+        .route("/client/v4/radar/bgp/routes/pfx2as", get(routing::pfx2as))
+        .route("/client/v4/radar/bgp/routes/moas", get(routing::moas))
+        .route("/client/v4/radar/bgp/routes/stats", get(routing::stats))
+        .route("/client/v4/radar/bgp/routes/ases", get(routing::ases))
+        .route("/client/v4/radar/entities/asns", get(routing::asn_list))
+        .route(
+            "/client/v4/radar/entities/asns/{asn}",
+            get(routing::asn_get),
+        )
+        .route(
+            "/client/v4/radar/entities/asns/{asn}/rel",
+            get(routing::asn_rel),
         )
         .route("/metrics", get(handlers::metrics))
         .route_layer(middleware::from_fn_with_state(

@@ -123,7 +123,7 @@ fn item_text(v: &Value) -> String {
 
 /// Quotes a cell when it holds a comma, quote or line break; cells that a
 /// spreadsheet would run as a formula get a leading quote.
-fn csv_cell(s: &str) -> String {
+pub fn csv_cell(s: &str) -> String {
     let s = if s.starts_with(['=', '+', '@']) || (s.starts_with('-') && s.parse::<f64>().is_err()) {
         format!("'{s}")
     } else {
@@ -134,6 +134,19 @@ fn csv_cell(s: &str) -> String {
     } else {
         s
     }
+}
+
+/// CSV of plain rows under a header of `columns` (the routing and entity
+/// endpoints), quoted as [`csv_page`] quotes.
+pub fn csv_rows(columns: &[&str], rows: &[Vec<String>]) -> Response {
+    let mut out = columns.join(",");
+    out.push_str("\r\n");
+    for r in rows {
+        let cells: Vec<String> = r.iter().map(|c| csv_cell(c)).collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    with_type(out, "text/csv; charset=utf-8")
 }
 
 fn with_type(body: String, content_type: &'static str) -> Response {

@@ -124,6 +124,11 @@ pub fn prefix(name: &str, v: &str) -> Result<IpNet, ApiError> {
     }
 }
 
+/// A boolean: `true` or `false`, any case.
+pub fn boolean(name: &str, v: &str) -> Result<bool, ApiError> {
+    Ok(choice(name, v, &["false", "true"])? == 1)
+}
+
 /// A case-insensitive choice among `allowed`; returns the index.
 pub fn choice(name: &str, v: &str, allowed: &[&str]) -> Result<usize, ApiError> {
     let t = non_empty(name, v)?;
@@ -194,8 +199,11 @@ fn precision_micros(s: &str) -> i64 {
 }
 
 /// A `dateRange` such as `1d`, `7d`, `12w`, `24h` or `7dControl`: the
-/// window ending now, or for `…Control` the window of the same length just
-/// before it. Returns inclusive microsecond bounds.
+/// window ending now, or for `…Control` Radar's comparison window: the same
+/// length, shifted back by the window's length rounded up to whole weeks
+/// (so it keeps the weekday alignment and never overlaps the current
+/// window): `3dcontrol` is days -10..-7, `7dcontrol` -14..-7, `10dcontrol`
+/// -24..-14, `28dcontrol` -56..-28. Returns inclusive microsecond bounds.
 pub fn date_range(name: &str, v: &str, now: Timestamp) -> Result<(i64, i64), ApiError> {
     let t = non_empty(name, v)?;
     let bad = || {
@@ -230,8 +238,19 @@ pub fn date_range(name: &str, v: &str, now: Timestamp) -> Result<(i64, i64), Api
         ));
     }
     let len = hours * 3_600_000_000;
-    let end = if control { now.0 - len } else { now.0 };
+    let end = if control {
+        now.0 - control_shift(len)
+    } else {
+        now.0
+    };
     Ok((end - len, end))
+}
+
+/// How far back a `…control` window ends: the window's length rounded up
+/// to whole weeks.
+pub fn control_shift(len_micros: i64) -> i64 {
+    const WEEK: i64 = 7 * 86_400_000_000;
+    (len_micros + WEEK - 1) / WEEK * WEEK
 }
 
 #[cfg(test)]
@@ -261,9 +280,29 @@ mod tests {
             date_range("r", "1d", now).ok(),
             Some((9 * 86_400_000_000, 10 * 86_400_000_000))
         );
+        // Control windows: shifted back by the length rounded up to weeks.
+        let now = Timestamp::from_secs(100 * 86_400);
+        let day = 86_400_000_000i64;
+        for (v, from, to) in [
+            ("1dControl", 8, 7),
+            ("24hcontrol", 8, 7),
+            ("3dcontrol", 10, 7),
+            ("7dcontrol", 14, 7),
+            ("8dControl", 22, 14),
+            ("10dcontrol", 24, 14),
+            ("14dControl", 28, 14),
+            ("28dcontrol", 56, 28),
+            ("1wcontrol", 14, 7),
+            ("12wControl", 168, 84),
+        ] {
+            let (a, b) = date_range("r", v, now).expect(v);
+            assert_eq!((a, b), (now.0 - from * day, now.0 - to * day), "{v}");
+        }
+        // 7 days and an hour round up to two weeks.
+        let hour = 3_600_000_000i64;
         assert_eq!(
-            date_range("r", "1dControl", now).ok(),
-            Some((8 * 86_400_000_000, 9 * 86_400_000_000))
+            date_range("r", "169hcontrol", now).ok(),
+            Some((now.0 - 14 * day - 169 * hour, now.0 - 14 * day))
         );
         assert!(date_range("r", "0d", now).is_err());
         assert!(date_range("r", "1y", now).is_err());

@@ -16,6 +16,7 @@ pub mod ids;
 mod pool;
 mod query;
 mod read;
+mod routes;
 mod rows;
 mod schema;
 mod sink;
@@ -32,6 +33,10 @@ pub use query::{
     Common, HijackQuery, HijackSort, LeakQuery, LeakSort, PrefixFilter, PrefixMatch, SortDir,
 };
 pub use read::{AsnInfo, ChangeRecord, Counts, Detail, Page, Reader};
+pub use routes::{
+    AsAggregate, AsRow, AsSort, AsnEntity, MAX_ANSWER_ROWS, MAX_SNAPSHOT_ROUTES, PrefixOrigin,
+    RelRow, RouteRow, RouteStats, RoutesMeta, RoutingSnapshot,
+};
 pub use schema::SCHEMA_VERSION;
 pub use sink::StoreSink;
 

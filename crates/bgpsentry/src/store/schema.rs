@@ -19,6 +19,8 @@
 //!   again in a later run (`ids.rs`), and `event_changes.dup`: a change is
 //!   identified by (kind, event, time, change, announcements, dup), unique,
 //!   so writing the same history again updates rows instead of adding them.
+//! * v4: the routing snapshot (`route_origins`, `route_ases`), `asn_rels`,
+//!   and AS names / organisation ids / registries in `asn_info`.
 
 use rusqlite::Connection;
 
@@ -138,6 +140,52 @@ ALTER TABLE leaks ADD COLUMN nkey TEXT;
 CREATE INDEX hijacks_nkey ON hijacks(nkey) WHERE nkey IS NOT NULL;
 CREATE INDEX leaks_nkey ON leaks(nkey) WHERE nkey IS NOT NULL;
 ALTER TABLE event_changes ADD COLUMN dup INTEGER NOT NULL DEFAULT 0;
+"#,
+    // 4: the published routing snapshot (`routes.rs`): current origins per
+    // prefix with their peer counts, per-AS aggregates (rows of generation
+    // `meta.routes_gen` are the published ones), AS relationships,
+    // and AS names, organisation ids and registries for `entities/asns`
+    r#"
+CREATE TABLE route_origins (
+    gen INTEGER NOT NULL,
+    prefix TEXT NOT NULL,
+    origin INTEGER NOT NULL,
+    fam INTEGER NOT NULL,
+    lo BLOB NOT NULL,
+    hi BLOB NOT NULL,
+    peer_count INTEGER NOT NULL,
+    rpki TEXT NOT NULL,
+    n_origins INTEGER NOT NULL,
+    PRIMARY KEY (gen, prefix, origin)
+) WITHOUT ROWID;
+CREATE INDEX route_origins_origin ON route_origins(gen, origin, prefix);
+CREATE INDEX route_origins_range ON route_origins(gen, fam, lo, hi);
+CREATE INDEX route_origins_moas ON route_origins(gen, prefix) WHERE n_origins > 1;
+CREATE TABLE route_ases (
+    gen INTEGER NOT NULL,
+    asn INTEGER NOT NULL,
+    cone INTEGER NOT NULL,
+    pfxs INTEGER NOT NULL,
+    ipv4 INTEGER NOT NULL,
+    ipv6 TEXT NOT NULL,
+    ipv6_sort REAL NOT NULL,
+    rpki_valid INTEGER NOT NULL,
+    rpki_invalid INTEGER NOT NULL,
+    rpki_unknown INTEGER NOT NULL,
+    PRIMARY KEY (gen, asn)
+) WITHOUT ROWID;
+CREATE TABLE asn_rels (
+    asn1 INTEGER NOT NULL,
+    asn2 INTEGER NOT NULL,
+    rel TEXT NOT NULL,
+    PRIMARY KEY (asn1, asn2)
+) WITHOUT ROWID;
+ALTER TABLE asn_info ADD COLUMN as_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE asn_info ADD COLUMN org_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE asn_info ADD COLUMN source TEXT NOT NULL DEFAULT '';
+ALTER TABLE asn_info ADD COLUMN organization TEXT NOT NULL DEFAULT '';
+CREATE INDEX asn_info_country ON asn_info(country_code, asn);
+CREATE INDEX asn_info_org ON asn_info(org_id) WHERE org_id != '';
 "#,
 ];
 

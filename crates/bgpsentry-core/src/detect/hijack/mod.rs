@@ -1363,6 +1363,10 @@ impl HijackDetector {
 }
 
 impl Detector for HijackDetector {
+    fn routing_state(&self) -> Option<&RoutingState> {
+        Some(self.state())
+    }
+
     fn observe(&mut self, msg: &RouteMessage, peers: &PeerTable, out: &mut Vec<EventChange>) {
         self.now = self.now.max(msg.ts);
         if self.start.is_none() {
