@@ -90,6 +90,10 @@ pub struct ReplayArgs {
     /// No progress bar even on a terminal.
     #[arg(long)]
     pub no_progress: bool,
+    /// Events listed per kind in the text output, the most confident first
+    /// (0: all); `--json` and `--db` always have every event.
+    #[arg(long, value_name = "N", default_value_t = crate::report::DEFAULT_TOP)]
+    pub top: usize,
     /// Detectors and their baseline.
     #[command(flatten)]
     pub detect: crate::detectors::DetectArgs,

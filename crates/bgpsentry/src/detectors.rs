@@ -486,7 +486,8 @@ pub fn infer_and_record(
 }
 
 /// `bgpsentry replay`: detectors over the inputs; prints each event's final
-/// state (JSON lines with `--json`, else a table) and the summary.
+/// state (JSON lines with `--json`, else the most confident first,
+/// `crate::report`) and the summary.
 pub fn run_replay(args: &ReplayArgs, evidence: Evidence) -> anyhow::Result<i32> {
     let read = ReadArgs {
         inputs: args.input.inputs.clone(),
@@ -603,7 +604,7 @@ pub fn run_replay(args: &ReplayArgs, evidence: Evidence) -> anyhow::Result<i32> 
         }
         println!("{}", serde_json::to_string(&v)?);
     } else {
-        print_table(&events);
+        print!("{}", crate::report::events_text(&events, args.top));
         println!("events          {} ({} changes)", events.len(), changes);
         if let Some((existing, new)) = stored_ids {
             println!("stored          {new} new, {existing} already in the store (same event)");
@@ -620,53 +621,5 @@ fn asrel_source(args: &ReplayArgs) -> String {
         Some(p) => format!("file {p}"),
         None if !args.warmup.is_empty() => "inferred from the warm-up inputs".into(),
         None => "inferred from the inputs".into(),
-    }
-}
-
-fn print_table(events: &[Event]) {
-    let hijacks: Vec<_> = events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Hijack(h) => Some(h),
-            Event::Leak(_) => None,
-        })
-        .collect();
-    if hijacks.is_empty() {
-        return;
-    }
-    println!(
-        "{:>6} {:>5} {:>4} {:>10} {:>18} {:<20} {:<23} {:<23} {:>5}  tags",
-        "id", "score", "type", "hijacker", "victims", "prefixes", "start", "end", "peers"
-    );
-    for h in hijacks {
-        let victims: Vec<String> = h.victim_asns.iter().map(|a| a.to_string()).collect();
-        let prefixes = match h.prefixes.len() {
-            0 => String::new(),
-            1 => h.prefixes[0].clone(),
-            n => format!("{} +{}", h.prefixes[0], n - 1),
-        };
-        let end = match h.ended_ts {
-            Some(t) => t.to_radar_millis(),
-            None if h.is_stale => "ongoing (stale)".into(),
-            None => "ongoing".into(),
-        };
-        let tags: Vec<String> = h
-            .tags
-            .iter()
-            .map(|t| format!("{}({:+})", t.name, t.score))
-            .collect();
-        println!(
-            "{:>6} {:>5} {:>4} {:>10} {:>18} {:<20} {:<23} {:<23} {:>5}  {}",
-            h.id,
-            h.confidence_score,
-            h.event_type,
-            format!("AS{}", h.hijacker_asn),
-            victims.join(","),
-            prefixes,
-            h.min_hijack_ts.to_radar_millis(),
-            end,
-            h.peer_ip_count,
-            tags.join(" ")
-        );
     }
 }

@@ -16,6 +16,7 @@ pub mod evidence;
 pub mod ingest;
 pub mod pipeline;
 pub mod replay;
+pub mod report;
 pub mod routing_snapshot;
 pub mod run;
 pub mod simulate;

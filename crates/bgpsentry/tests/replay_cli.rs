@@ -291,3 +291,110 @@ fn repeated_diagnostics_are_limited_and_totalled() {
         100_000
     );
 }
+
+/// The README's first `bgpsentry replay` example, as arguments, run from the
+/// repository root (its paths are relative to it).
+fn readme_replay_example() -> Vec<String> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("README.md");
+    let start = readme
+        .find("bgpsentry replay --bootstrap")
+        .expect("README has a replay example");
+    let end = start + readme[start..].find("```").expect("closing fence");
+    let cmd = readme[start..end].replace("\\\n", " ");
+    cmd.split_whitespace().skip(1).map(str::to_string).collect()
+}
+
+#[test]
+fn readme_example_lists_the_incident_first_and_counts_the_rest() {
+    let args = readme_replay_example();
+    let out = Command::new(env!("CARGO_BIN_EXE_bgpsentry"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .args(&args)
+        .output()
+        .expect("run bgpsentry");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{args:?}: {stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    // Hijacks: the most confident first, 20 rows, the rest counted.
+    let head = lines[0];
+    let total: usize = head
+        .strip_prefix("hijack events: ")
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("first line {head:?}"));
+    assert!(total > 100, "{head}");
+    assert!(
+        head.ends_with("(by confidence, then start time; top 20 shown)"),
+        "{head}"
+    );
+    assert!(
+        lines[1].trim_start().starts_with("id score type"),
+        "{}",
+        lines[1]
+    );
+    let rows = &lines[2..22];
+    let scores: Vec<i32> = rows
+        .iter()
+        .map(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .expect("score")
+        })
+        .collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "sorted by score: {scores:?}"
+    );
+    let youtube = rows
+        .iter()
+        .find(|l| l.contains("AS17557") && l.contains("208.65.153.0/24"))
+        .unwrap_or_else(|| panic!("the YouTube hijack is in the top 20:\n{stdout}"));
+    assert!(youtube.contains("36561"), "{youtube}");
+    assert_eq!(
+        lines[22],
+        format!("  ... and {} more (use --json or --db)", total - 20)
+    );
+    assert!(
+        lines[23].starts_with("legend: score = confidence"),
+        "{}",
+        lines[23]
+    );
+    assert!(lines[23].contains("more_specific(+2)"), "{}", lines[23]);
+    // Leaks are listed the same way, with their own legend.
+    let li = lines
+        .iter()
+        .position(|l| l.starts_with("leak events: "))
+        .unwrap_or_else(|| panic!("leak events listed:\n{stdout}"));
+    assert!(lines[li + 1].contains("leaker") && lines[li + 1].contains("segment"));
+    let leak_rows = lines[li + 2..]
+        .iter()
+        .take_while(|l| !l.starts_with("legend:") && !l.starts_with("  ..."))
+        .count();
+    assert!(leak_rows > 0 && leak_rows <= 20, "{stdout}");
+    assert!(
+        lines[li + 2].contains('>'),
+        "segment from>by>to: {}",
+        lines[li + 2]
+    );
+    assert!(stdout.contains("type = RFC 7908 (1 hairpin"), "{stdout}");
+    let leaks: usize = lines[li]
+        .strip_prefix("leak events: ")
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{}", lines[li]));
+    let events_line = lines
+        .iter()
+        .find(|l| l.starts_with("events  "))
+        .expect("events line");
+    assert!(
+        events_line.contains(&format!(" {} (", total + leaks)),
+        "every hijack and leak counted: {events_line}"
+    );
+}
